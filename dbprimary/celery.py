@@ -1,0 +1,24 @@
+"""The Celery app, as in Celery's "First steps with Django".
+
+Without CELERY_BROKER_URL / REDIS_URL the settings make every task run eagerly in-process,
+so the embedded default needs no worker. Exactly one `celery beat` runs in production.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dbprimary.settings")
+
+app = Celery("dbprimary")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Beat runs in UTC; tasks that care about a school's local time work it out per school.
+app.conf.beat_schedule = {
+    "purge-expired-leavers": {
+        "task": "accounts.tasks.purge_expired_leavers",
+        "schedule": crontab(minute=15, hour=3),
+    },
+}
