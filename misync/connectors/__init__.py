@@ -1,0 +1,1 @@
+"""MIS connectors; each module registers itself with misync.connectors.base.register."""
