@@ -212,3 +212,27 @@ class CommandTests:
             response = client.post(reverse("login"), {"username": username, "password": "demo-pass-1"})
             assert response.status_code == 302, username
             assert client.get(reverse(landing)).status_code == 200, username
+
+
+class MoveTests:
+    def test_moving_ends_the_old_membership_and_starts_a_new_one(self, people):
+        from accounts.models import Group
+        from accounts.services.memberships import pupils_move
+
+        today = people.school_a.local_today()
+        new_class = Group.objects.create(school=people.school_a, name="Reception Robins", year_group="R")
+        ctx = AuditContext(school=people.school_a, actor=people.admin, source="test")
+        assert pupils_move(ctx=ctx, account_ids={people.pupil.pk}, group=new_class, on=today) == 1
+        assert pupils_move(ctx=ctx, account_ids={people.pupil.pk}, group=new_class, on=today) == 0
+        history = list(GroupMembership.objects.filter(user=people.pupil).order_by("pk").values_list("group__name", "end_date"))
+        assert history == [("Year 3 Oak", today), ("Reception Robins", None)]
+        pupil = User.objects.get(pk=people.pupil.pk)
+        assert (pupil.year_group, pupil.theme) == ("R", "early_years")
+        assert AuditEntry.objects.get(action="moved").detail["from"] == "Year 3 Oak"
+
+    def test_it_refuses_another_schools_class(self, people):
+        from accounts.services.memberships import pupils_move
+
+        ctx = AuditContext(school=people.school_a, actor=people.admin, source="test")
+        with pytest.raises(RefusedError):
+            pupils_move(ctx=ctx, account_ids={people.pupil.pk}, group=people.class_b, on=people.school_a.local_today())
