@@ -45,14 +45,14 @@ def groups_with_pupil_counts(*, school: School):
     """The school's classes oldest year group first (Y6 … N1, then none), each with `pupil_count`
     (current pupils) and `current_teachers` (current teacher memberships with their accounts).
 
-    Three queries whatever the number of classes: the classes with their counts, and the teachers.
+    Two queries whatever the number of classes: the classes with their counts, and their teachers.
     """
     from django.db.models import Case, IntegerField, Prefetch, Value, When
 
     from accounts.models import YEAR_GROUPS, GroupMembership
 
     rank = Case(
-        *[When(year_group=yg, then=Value(len(YEAR_GROUPS) - i)) for i, yg in enumerate(YEAR_GROUPS)],
+        *[When(year_group=yg, then=Value(i + 1)) for i, yg in enumerate(YEAR_GROUPS)],
         default=Value(0),
         output_field=IntegerField(),
     )

@@ -9,7 +9,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import selectors
-from accounts.access import admin_required, get_account_for_admin, get_group_for_admin
+from accounts.access import (
+    admin_required,
+    get_account_for_admin,
+    get_accounts_for_admin,
+    get_group_for_admin,
+    get_groups_for_admin,
+    posted_ids,
+)
 from accounts.group_forms import GroupCreateForm, GroupNameForm, MoveMembersForm, TeacherAddForm
 from accounts.services.audit import AuditContext
 from accounts.services.groups import (
@@ -106,6 +113,9 @@ def group_members(request, pk):
 @admin_required
 def group_move(request, pk):
     group = get_group_for_admin(request, pk)
+    if request.method == "POST":  # another school's pupil or class is a 404, not a form error
+        get_accounts_for_admin(request, posted_ids(request, "pupils"))
+        get_groups_for_admin(request, posted_ids(request, "to"))
     pupils, _ = selectors.group_current_members(group=group)
     others = [g for g in selectors.groups_with_pupil_counts(school=request.user.school) if g.pk != group.pk]
     form = MoveMembersForm(
@@ -148,6 +158,7 @@ def group_teachers(request, pk):
 @require_POST
 def group_teacher_add(request, pk):
     group = get_group_for_admin(request, pk)
+    get_accounts_for_admin(request, posted_ids(request, "teacher"))
     form = TeacherAddForm(request.POST, staff=_staff_choices(request, group))
     if form.is_valid():
         teacher = get_account_for_admin(request, form.cleaned_data["teacher"])
