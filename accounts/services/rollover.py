@@ -118,7 +118,8 @@ def class_plan_problems(changes: list[ClassChange]) -> list[str]:
     problems = []
     for change in changes:
         if change.delete and change.pupils:
-            problems.append(f"“{change.name}” still has {change.pupils} pupils, so it cannot be deleted.")
+            noun = "pupil" if change.pupils == 1 else "pupils"
+            problems.append(f"“{change.name}” still has {change.pupils} {noun}, so it cannot be deleted.")
         if change.delete and change.mis_managed:
             problems.append(f"“{change.name}” is managed by the MIS, so it cannot be deleted here.")
         if not change.delete and not change.new_name.strip():

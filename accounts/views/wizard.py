@@ -12,7 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from accounts import selectors
-from accounts.access import admin_required
+from accounts.access import admin_required, get_accounts_for_admin, get_groups_for_admin
 from accounts.group_forms import WizardClassesForm, WizardLeaversForm
 from accounts.models import YEAR_GROUP_LABELS, RolloverRun
 from accounts.services.leavers import RefusedError
@@ -41,6 +41,20 @@ def _school_without_mis(request):
     if selectors.school_uses_mis(school=school):
         raise Http404("This school's rollover is done by the MIS sync")
     return school
+
+
+def _ids(data, key) -> set[int]:
+    return {int(v) for v in data.getlist(key) if v.isdigit()}
+
+
+def _class_ids(data) -> set[int]:
+    """The class ids named by the classes form's `name_<pk>` / `delete_<pk>` fields."""
+    ids = set()
+    for key in data:
+        prefix, _, pk = key.partition("_")
+        if prefix in ("name", "delete") and pk.isdigit():
+            ids.add(int(pk))
+    return ids
 
 
 def _step_available(run: RolloverRun, step: str) -> bool:
@@ -109,6 +123,7 @@ def wizard_leavers(request):
 @admin_required
 def wizard_leavers_check(request):
     school = _school_without_mis(request)
+    get_accounts_for_admin(request, _ids(request.GET, "pupils"))  # another school's pupil is a 404
     run = rollover_run_current(school=school)
     if refusal := _refuse_unavailable(request, run, RolloverRun.Step.LEAVERS):
         return refusal
@@ -129,6 +144,9 @@ def wizard_leavers_check(request):
 @require_POST
 def wizard_leavers_apply(request):
     school = _school_without_mis(request)
+    if refusal := _refuse_unavailable(request, rollover_run_current(school=school), RolloverRun.Step.LEAVERS):
+        return refusal
+    get_accounts_for_admin(request, _ids(request.POST, "pupils"))
     candidates = list(selectors.rollover_leaver_candidates(school=school))
     form = WizardLeaversForm(request.POST, candidates=candidates)
     if not form.is_valid():
@@ -163,6 +181,7 @@ def wizard_classes(request):
 @admin_required
 def wizard_classes_check(request):
     school = _school_without_mis(request)
+    get_groups_for_admin(request, _class_ids(request.GET))  # another school's class is a 404
     run = rollover_run_current(school=school)
     if refusal := _refuse_unavailable(request, run, RolloverRun.Step.CLASSES):
         return refusal
@@ -187,6 +206,9 @@ def wizard_classes_check(request):
 @require_POST
 def wizard_classes_apply(request):
     school = _school_without_mis(request)
+    if refusal := _refuse_unavailable(request, rollover_run_current(school=school), RolloverRun.Step.CLASSES):
+        return refusal
+    get_groups_for_admin(request, _class_ids(request.POST))
     form = WizardClassesForm(request.POST, changes=class_changes_for(school=school))
     if not form.is_valid():
         messages.error(request, "The classes have changed since you checked them. Check the new names again.")
