@@ -16,7 +16,10 @@ class GroupNameForm(forms.Form):
         label="Class name",
         max_length=100,
         help_text=NAME_HELP,
-        error_messages={"required": "Enter a name for the class", "max_length": "Class names are at most 100 characters"},
+        error_messages={
+            "required": "Enter a name for the class",
+            "max_length": "Class names are at most 100 characters",
+        },
     )
 
     def clean_name(self):
@@ -64,7 +67,10 @@ class WizardLeaversForm(forms.Form):
         label="Leave date",
         help_text="For example, 23/07/2026. The leavers cannot log in from now on.",
         input_formats=["%d/%m/%Y", "%Y-%m-%d", "%d/%m/%y"],
-        error_messages={"required": "Enter the leave date", "invalid": "Enter the leave date as day/month/year, for example 23/07/2026"},
+        error_messages={
+            "required": "Enter the leave date",
+            "invalid": "Enter the leave date as day/month/year, for example 23/07/2026",
+        },
     )
 
     def __init__(self, *args, candidates, **kwargs):

@@ -59,7 +59,11 @@ def group_create(*, ctx: AuditContext, name: str, year_group: str = "") -> Group
     except IntegrityError:  # another admin created it a moment ago
         raise RefusedError(f"There is already a class called “{name}”. Choose a different name.") from None
     audit_record(
-        ctx=ctx, action="group created", target_type="group", target_id=group.pk, target_label=group.name,
+        ctx=ctx,
+        action="group created",
+        target_type="group",
+        target_id=group.pk,
+        target_label=group.name,
         detail={"year_group": group.year_group},
     )
     return group
@@ -82,7 +86,11 @@ def group_rename(*, ctx: AuditContext, group: Group, name: str) -> Group:
     except IntegrityError:
         raise RefusedError(f"There is already a class called “{name}”. Choose a different name.") from None
     audit_record(
-        ctx=ctx, action="group renamed", target_type="group", target_id=group.pk, target_label=group.name,
+        ctx=ctx,
+        action="group renamed",
+        target_type="group",
+        target_id=group.pk,
+        target_label=group.name,
         detail={"from": old, "to": name},
     )
     return group
@@ -112,7 +120,11 @@ def group_delete(*, ctx: AuditContext, group: Group) -> None:
     )
     group.delete()
     audit_record(
-        ctx=ctx, action="group deleted", target_type="group", target_id=pk, target_label=name,
+        ctx=ctx,
+        action="group deleted",
+        target_type="group",
+        target_id=pk,
+        target_label=name,
         detail={"year_group": year_group, "teachers": teachers},
     )
 
@@ -134,7 +146,11 @@ def group_add_teacher(*, ctx: AuditContext, group: Group, teacher: User, on: dat
         raise RefusedError(f"{teacher.get_full_name() or teacher.username} is already a teacher of “{group.name}”.")
     membership = GroupMembership.objects.create(group=group, user=teacher, role="teacher", start_date=on)
     audit_record(
-        ctx=ctx, action="teacher added", target_type="group", target_id=group.pk, target_label=group.name,
+        ctx=ctx,
+        action="teacher added",
+        target_type="group",
+        target_id=group.pk,
+        target_label=group.name,
         detail={"teacher": teacher.username, "on": on.isoformat()},
     )
     return membership
@@ -144,13 +160,17 @@ def group_add_teacher(*, ctx: AuditContext, group: Group, teacher: User, on: dat
 def group_remove_teacher(*, ctx: AuditContext, group: Group, teacher: User, on: date) -> None:
     """End a teacher's attachment to a class on `on`; the membership row stays as history."""
     group = Group.objects.select_for_update().get(pk=group.pk, school=ctx.school)
-    ended = GroupMembership.objects.filter(
-        group=group, user=teacher, role="teacher", end_date__isnull=True
-    ).update(end_date=Greatest(F("start_date"), on))
+    ended = GroupMembership.objects.filter(group=group, user=teacher, role="teacher", end_date__isnull=True).update(
+        end_date=Greatest(F("start_date"), on)
+    )
     if not ended:
         raise RefusedError(f"{teacher.get_full_name() or teacher.username} is not a teacher of “{group.name}”.")
     audit_record(
-        ctx=ctx, action="teacher removed", target_type="group", target_id=group.pk, target_label=group.name,
+        ctx=ctx,
+        action="teacher removed",
+        target_type="group",
+        target_id=group.pk,
+        target_label=group.name,
         detail={"teacher": teacher.username, "on": on.isoformat()},
     )
 
@@ -174,7 +194,9 @@ def group_move_members(*, ctx: AuditContext, group: Group, account_ids: set[int]
         if not in_group:
             raise RefusedError("Choose at least one pupil to move.")
         batch = audit_batch_create(
-            school=ctx.school, kind="bulk", label=f"Moved {len(in_group)} from {group.name} to {to.name}",
+            school=ctx.school,
+            kind="bulk",
+            label=f"Moved {len(in_group)} from {group.name} to {to.name}",
             actor=ctx.actor,
         )
         batch_ctx = AuditContext(school=ctx.school, actor=ctx.actor, source=ctx.source, batch=batch)

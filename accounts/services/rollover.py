@@ -22,8 +22,8 @@ from accounts.models import (
     AuditBatch,
     Group,
     LeftVia,
-    RolloverRun,
     Role,
+    RolloverRun,
     School,
     Status,
     User,
@@ -79,7 +79,7 @@ def suggest_class_name(name: str, new_year_group: str | None) -> str:
         replacement = f"Nursery {new_year_group[1]}" if match.group("ndigit") else "Nursery"
         if not match.group("nursery"):
             return name
-    return f"{name[: match.start()]}{replacement}{name[match.end():]}"
+    return f"{name[: match.start()]}{replacement}{name[match.end() :]}"
 
 
 @dataclass(frozen=True)
@@ -243,8 +243,14 @@ def class_changes_for(*, school: School, names: dict[int, str] | None = None, de
         if group.mis_managed:
             changes.append(
                 ClassChange(
-                    group_id=group.pk, name=group.name, year_group=group.year_group, pupils=group.pupil_count,
-                    mis_managed=True, new_name=group.name, new_year_group=group.year_group, delete=False,
+                    group_id=group.pk,
+                    name=group.name,
+                    year_group=group.year_group,
+                    pupils=group.pupil_count,
+                    mis_managed=True,
+                    new_name=group.name,
+                    new_year_group=group.year_group,
+                    delete=False,
                 )
             )
             continue
@@ -253,8 +259,13 @@ def class_changes_for(*, school: School, names: dict[int, str] | None = None, de
         new_name = " ".join(names.get(group.pk, suggested).split())
         changes.append(
             ClassChange(
-                group_id=group.pk, name=group.name, year_group=group.year_group, pupils=group.pupil_count,
-                mis_managed=False, new_name=new_name, new_year_group=new_year_group or group.year_group,
+                group_id=group.pk,
+                name=group.name,
+                year_group=group.year_group,
+                pupils=group.pupil_count,
+                mis_managed=False,
+                new_name=new_name,
+                new_year_group=new_year_group or group.year_group,
                 delete=delete,
             )
         )
@@ -288,7 +299,10 @@ def rollover_classes_apply(
     Group.objects.filter(pk__in=[c.group_id for c in deleted], school=school).delete()
     for change in deleted:
         audit.add(
-            action="group deleted", target_type="group", target_id=change.group_id, target_label=change.name,
+            action="group deleted",
+            target_type="group",
+            target_id=change.group_id,
+            target_label=change.name,
             detail={"year_group": change.year_group},
         )
     # One UPDATE per class, oldest first, so that no rename ever needs a name still in use.
@@ -298,10 +312,14 @@ def rollover_classes_apply(
         )
         audit.add(
             action="group renamed" if change.renamed else "group moved up",
-            target_type="group", target_id=change.group_id, target_label=change.new_name,
+            target_type="group",
+            target_id=change.group_id,
+            target_label=change.new_name,
             detail={
-                "from": change.name, "to": change.new_name,
-                "year_group_from": change.year_group, "year_group_to": change.new_year_group,
+                "from": change.name,
+                "to": change.new_name,
+                "year_group_from": change.year_group,
+                "year_group_to": change.new_year_group,
             },
         )
     audit.flush()
@@ -342,7 +360,8 @@ def rollover_year_groups_apply(*, school: School, actor: User) -> int:
             pupil.theme = theme_for_year_group(new)
         moved.append(pupil)
         audit.add_account(
-            pupil, "year group changed",
+            pupil,
+            "year group changed",
             {"from": old_year_group, "to": new, "theme_from": old_theme, "theme_to": pupil.theme},
         )
     User.objects.bulk_update(moved, ["year_group", "theme"], batch_size=500)

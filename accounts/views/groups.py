@@ -125,7 +125,10 @@ def group_move(request, pk):
         to = get_group_for_admin(request, form.cleaned_data["to"])
         try:
             moved = group_move_members(
-                ctx=_ctx(request), group=group, account_ids=set(form.cleaned_data["pupils"]), to=to,
+                ctx=_ctx(request),
+                group=group,
+                account_ids=set(form.cleaned_data["pupils"]),
+                to=to,
                 on=request.user.school.local_today(),
             )
         except RefusedError as exc:
@@ -167,7 +170,9 @@ def group_teacher_add(request, pk):
         except RefusedError as exc:
             form.add_error("teacher", str(exc))
         else:
-            messages.success(request, f"{teacher.get_full_name() or teacher.username} is now a teacher of “{group.name}”.")
+            messages.success(
+                request, f"{teacher.get_full_name() or teacher.username} is now a teacher of “{group.name}”."
+            )
             return redirect("group_teachers", pk=group.pk)
     return _teachers_page(request, group, form)
 

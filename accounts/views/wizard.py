@@ -87,7 +87,9 @@ def wizard(request):
             status = "not started"
         else:
             status = "cannot start yet"
-        tasks.append({"step": step, "label": RolloverRun.Step(step).label, "status": status, "done_at": run.done_at(step)})
+        tasks.append(
+            {"step": step, "label": RolloverRun.Step(step).label, "status": status, "done_at": run.done_at(step)}
+        )
     context = {
         "run": run,
         "tasks": tasks,
@@ -130,7 +132,9 @@ def wizard_leavers_check(request):
     candidates = list(selectors.rollover_leaver_candidates(school=school))
     form = WizardLeaversForm(request.GET, candidates=candidates)
     if not form.is_valid():
-        return render(request, "accounts/wizard/leavers.html", _leavers_context(school, form) | {"candidates": candidates})
+        return render(
+            request, "accounts/wizard/leavers.html", _leavers_context(school, form) | {"candidates": candidates}
+        )
     chosen = set(form.cleaned_data["pupils"])
     context = _leavers_context(school, form) | {
         "leaving": [p for p in candidates if p.pk in chosen],
@@ -154,7 +158,9 @@ def wizard_leavers_apply(request):
         return redirect("wizard_leavers")
     try:
         left = rollover_leavers_apply(
-            school=school, actor=request.user, account_ids=set(form.cleaned_data["pupils"]),
+            school=school,
+            actor=request.user,
+            account_ids=set(form.cleaned_data["pupils"]),
             leave_date=form.cleaned_data["leave_date"],
         )
     except RefusedError as exc:

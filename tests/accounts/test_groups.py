@@ -12,12 +12,18 @@ pytestmark = pytest.mark.django_db
 
 
 def current_pupils(group):
-    return set(GroupMembership.objects.filter(group=group, role="pupil", end_date__isnull=True).values_list("user_id", flat=True))
+    return set(
+        GroupMembership.objects.filter(group=group, role="pupil", end_date__isnull=True).values_list(
+            "user_id", flat=True
+        )
+    )
 
 
 def current_teachers(group):
     return set(
-        GroupMembership.objects.filter(group=group, role="teacher", end_date__isnull=True).values_list("user_id", flat=True)
+        GroupMembership.objects.filter(group=group, role="teacher", end_date__isnull=True).values_list(
+            "user_id", flat=True
+        )
     )
 
 
@@ -71,8 +77,12 @@ class GroupsPageTests:
             group = Group.objects.create(school=people.school_a, name=f"Year 4 Class {n}", year_group="Y4")
             teacher = make_user(people.school_a, f"a-extra-teacher{n}", Role.STAFF)
             pupil = make_user(people.school_a, f"a-extra-pupil{n}", Role.PUPIL, year_group="Y4")
-            GroupMembership.objects.create(group=group, user=teacher, role="teacher", start_date=people.school_a.local_today())
-            GroupMembership.objects.create(group=group, user=pupil, role="pupil", start_date=people.school_a.local_today())
+            GroupMembership.objects.create(
+                group=group, user=teacher, role="teacher", start_date=people.school_a.local_today()
+            )
+            GroupMembership.objects.create(
+                group=group, user=pupil, role="pupil", start_date=people.school_a.local_today()
+            )
         with django_assert_num_queries(len(small.captured_queries)):
             response = client.get(reverse("groups"))
         assert len(response.context["groups"]) == 13
@@ -197,7 +207,9 @@ class DeleteTests:
 
     def test_a_class_with_pupils_is_refused_with_the_count(self, client, people):
         extra = make_user(people.school_a, "a-second-pupil", Role.PUPIL, year_group="Y3")
-        GroupMembership.objects.create(group=people.class_a, user=extra, role="pupil", start_date=people.school_a.local_today())
+        GroupMembership.objects.create(
+            group=people.class_a, user=extra, role="pupil", start_date=people.school_a.local_today()
+        )
         client.force_login(people.admin)
         url = reverse("group_delete", args=[people.class_a.pk])
         assert "still has 2 pupils" in client.get(url).content.decode()
@@ -207,13 +219,17 @@ class DeleteTests:
         assert not AuditEntry.objects.exists()
 
     def test_a_class_whose_pupils_have_all_left_can_be_deleted(self, client, people):
-        GroupMembership.objects.filter(group=people.class_a, role="pupil").update(end_date=people.school_a.local_today())
+        GroupMembership.objects.filter(group=people.class_a, role="pupil").update(
+            end_date=people.school_a.local_today()
+        )
         client.force_login(people.admin)
         client.post(reverse("group_delete", args=[people.class_a.pk]))
         assert not Group.objects.filter(pk=people.class_a.pk).exists()
 
     def test_an_mis_managed_class_cannot_be_deleted_and_the_page_says_why(self, client, people):
-        empty = Group.objects.create(school=people.school_a, name="6P", year_group="Y6", mis_id="RG-6P", mis_managed=True)
+        empty = Group.objects.create(
+            school=people.school_a, name="6P", year_group="Y6", mis_id="RG-6P", mis_managed=True
+        )
         client.force_login(people.admin)
         url = reverse("group_delete", args=[empty.pk])
         assert "The nightly sync owns its name and its members" in client.get(url).content.decode()
@@ -349,7 +365,9 @@ class TeacherTests:
         assert current_teachers(people.class_a) == {people.teacher.pk}
         client.post(url)
         assert current_teachers(people.class_a) == set()
-        assert GroupMembership.objects.filter(group=people.class_a, user=people.teacher, end_date__isnull=False).exists()
+        assert GroupMembership.objects.filter(
+            group=people.class_a, user=people.teacher, end_date__isnull=False
+        ).exists()
         assert AuditEntry.objects.get(action="teacher removed").target_id == people.class_a.pk
 
     def test_removing_someone_who_is_not_a_teacher_of_the_class_is_refused(self, client, people):
@@ -372,7 +390,12 @@ class TeacherTests:
     def test_school_b_admin_gets_a_404(self, client, people):
         client.force_login(people.admin_b)
         assert client.get(reverse("group_teachers", args=[people.class_a.pk])).status_code == 404
-        assert client.post(reverse("group_teacher_add", args=[people.class_a.pk]), {"teacher": people.admin_b.pk}).status_code == 404
+        assert (
+            client.post(
+                reverse("group_teacher_add", args=[people.class_a.pk]), {"teacher": people.admin_b.pk}
+            ).status_code
+            == 404
+        )
         remove = reverse("group_teacher_remove", args=[people.class_a.pk, people.teacher.pk])
         assert client.get(remove).status_code == 404
         assert client.post(remove).status_code == 404

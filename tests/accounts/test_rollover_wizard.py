@@ -5,6 +5,7 @@ The MIS-integrated path (`school_uses_mis` true: the wizard explains the nightly
 needs misync's MisConnection model, which is built on another branch; it is tested once merged.
 """
 
+import io
 from datetime import date
 
 import pytest
@@ -96,8 +97,14 @@ class SuggestedNameTests:
 
 def change(pk, name, new_name, year_group="Y5", new_year_group="Y6", delete=False, pupils=1):
     return ClassChange(
-        group_id=pk, name=name, year_group=year_group, pupils=pupils, mis_managed=False, new_name=new_name,
-        new_year_group=new_year_group, delete=delete,
+        group_id=pk,
+        name=name,
+        year_group=year_group,
+        pupils=pupils,
+        mis_managed=False,
+        new_name=new_name,
+        new_year_group=new_year_group,
+        delete=delete,
     )
 
 
@@ -222,7 +229,10 @@ class LeaversStepTests:
         y6.amy.refresh_from_db()
         y6.bo.refresh_from_db()
         assert (y6.amy.status, y6.amy.is_active, y6.amy.left_via, y6.amy.leave_date) == (
-            "leaver", False, "wizard", date(2026, 7, 23)
+            "leaver",
+            False,
+            "wizard",
+            date(2026, 7, 23),
         )
         assert y6.bo.status == "active"
         assert not GroupMembership.objects.filter(user=y6.amy, end_date__isnull=True).exists()
@@ -294,17 +304,23 @@ class ClassesStepTests:
         check = client.get(reverse("wizard_classes_check"), class_form_data(client.get(reverse("wizard_classes"))))
         assert [c.name for c in check.context["deleted"]] == ["Year 6 Pine"]
         assert [(c.name, c.new_name) for c in check.context["renamed"]] == [
-            ("Year 5 Willow", "Year 6 Willow"), ("Year 3 Oak", "Year 4 Oak")
+            ("Year 5 Willow", "Year 6 Willow"),
+            ("Year 3 Oak", "Year 4 Oak"),
         ]
         assert Group.objects.filter(name="Year 6 Pine").exists()  # the check page changes nothing
         response = client.post(reverse("wizard_classes_apply"), class_form_data(check))
         assert response.url == reverse("wizard")
         assert set(Group.objects.filter(school=people.school_a).values_list("name", "year_group")) == {
-            ("Year 6 Willow", "Y6"), ("Year 4 Oak", "Y4")
+            ("Year 6 Willow", "Y6"),
+            ("Year 4 Oak", "Y4"),
         }
         batch = AuditBatch.objects.get(label__endswith="classes")
         assert batch.kind == "wizard"
-        assert sorted(batch.entries.values_list("action", flat=True)) == ["group deleted", "group renamed", "group renamed"]
+        assert sorted(batch.entries.values_list("action", flat=True)) == [
+            "group deleted",
+            "group renamed",
+            "group renamed",
+        ]
         assert RolloverRun.objects.get().classes_batch == batch
         # Pupils stay in their (renamed) classes; their own year groups wait for step 3.
         assert GroupMembership.objects.get(user=y6.cal, end_date__isnull=True).group.name == "Year 6 Willow"
@@ -396,7 +412,9 @@ class YearGroupsStepTests:
 
     def test_pupils_go_up_a_year_with_unpinned_themes_following_and_leavers_untouched(self, client, people, y6):
         reception = make_user(people.school_a, "a-eli", Role.PUPIL, year_group="R", theme="early_years")
-        pinned = make_user(people.school_a, "a-fay", Role.PUPIL, year_group="Y2", theme="early_years", theme_pinned=True)
+        pinned = make_user(
+            people.school_a, "a-fay", Role.PUPIL, year_group="Y2", theme="early_years", theme_pinned=True
+        )
         self.first_two_steps(client, people, y6, [y6.amy.pk])
         response = client.post(reverse("wizard_year_groups_apply"))
         assert response.url == reverse("wizard")
@@ -436,7 +454,7 @@ class YearGroupsStepTests:
 
 class DemoSchoolWizardTests:
     def test_the_whole_wizard_on_the_demo_school(self, client):
-        call_command("seed_demo", stdout=open("/dev/null", "w"))
+        call_command("seed_demo", stdout=io.StringIO())
         school = School.objects.get(slug="demo")
         admin = User.objects.get(username="demo-admin")
         year6 = set(User.objects.filter(school=school, role=Role.PUPIL, year_group="Y6").values_list("pk", flat=True))
@@ -449,9 +467,12 @@ class DemoSchoolWizardTests:
         check = client.get(reverse("wizard_leavers_check"), {"pupils": sorted(year6), "leave_date": "23/07/2026"})
         assert len(check.context["leaving"]) == 52
         client.post(reverse("wizard_leavers_apply"), {"pupils": sorted(year6), "leave_date": "23/07/2026"})
-        assert set(
-            User.objects.filter(school=school, status=Status.LEAVER, left_via="wizard").values_list("pk", flat=True)
-        ) == year6
+        assert (
+            set(
+                User.objects.filter(school=school, status=Status.LEAVER, left_via="wizard").values_list("pk", flat=True)
+            )
+            == year6
+        )
 
         # Step 2: the emptied Year 6 classes go; the rest are renamed oldest year first, no collisions.
         data = class_form_data(client.get(reverse("wizard_classes")))
@@ -461,10 +482,20 @@ class DemoSchoolWizardTests:
         assert [c.name for c in check.context["renamed"]][:2] == ["Year 5 Cedar", "Year 5 Willow"]
         client.post(reverse("wizard_classes_apply"), class_form_data(check))
         assert dict(Group.objects.filter(school=school).values_list("name", "year_group")) == {
-            "Year 6 Willow": "Y6", "Year 6 Cedar": "Y6", "Year 5 Maple": "Y5", "Year 5 Rowan": "Y5",
-            "Year 4 Hazel": "Y4", "Year 4 Holly": "Y4", "Year 3 Birch": "Y3", "Year 3 Elm": "Y3",
-            "Year 2 Oak": "Y2", "Year 2 Ash": "Y2", "Year 1 Robins": "Y1", "Year 1 Wrens": "Y1",
-            "Reception Bumblebees": "R", "Nursery Ladybirds": "N2",
+            "Year 6 Willow": "Y6",
+            "Year 6 Cedar": "Y6",
+            "Year 5 Maple": "Y5",
+            "Year 5 Rowan": "Y5",
+            "Year 4 Hazel": "Y4",
+            "Year 4 Holly": "Y4",
+            "Year 3 Birch": "Y3",
+            "Year 3 Elm": "Y3",
+            "Year 2 Oak": "Y2",
+            "Year 2 Ash": "Y2",
+            "Year 1 Robins": "Y1",
+            "Year 1 Wrens": "Y1",
+            "Reception Bumblebees": "R",
+            "Nursery Ladybirds": "N2",
         }
         renames = AuditEntry.objects.filter(batch__label__endswith="classes", action="group renamed").order_by("pk")
         order = [e.detail["year_group_from"] for e in renames]
@@ -477,16 +508,24 @@ class DemoSchoolWizardTests:
         for pk, year_group in before.items():
             assert after[pk] == (year_group if pk in year6 else expected[year_group])
         themes = dict(
-            User.objects.filter(school=school, role=Role.PUPIL, status=Status.ACTIVE).values_list("year_group", "theme").distinct()
+            User.objects.filter(school=school, role=Role.PUPIL, status=Status.ACTIVE)
+            .values_list("year_group", "theme")
+            .distinct()
         )
         assert themes == {
-            "N2": "early_years", "R": "early_years", "Y1": "starter", "Y2": "starter",
-            "Y3": "improver", "Y4": "improver", "Y5": "improver", "Y6": "improver",
+            "N2": "early_years",
+            "R": "early_years",
+            "Y1": "starter",
+            "Y2": "starter",
+            "Y3": "improver",
+            "Y4": "improver",
+            "Y5": "improver",
+            "Y6": "improver",
         }
         # Pupils are still in their classes, and each class's year group matches its pupils'.
-        mismatched = GroupMembership.objects.filter(
-            group__school=school, role="pupil", end_date__isnull=True
-        ).exclude(user__year_group=F("group__year_group"))
+        mismatched = GroupMembership.objects.filter(group__school=school, role="pupil", end_date__isnull=True).exclude(
+            user__year_group=F("group__year_group")
+        )
         assert not mismatched.exists()
 
         run = RolloverRun.objects.get(school=school)

@@ -6,4 +6,7 @@ from django.urls import path
 
 from dbprimary.urls import urlpatterns as project_urlpatterns
 
-urlpatterns = [*project_urlpatterns, path("import-stand-in/", lambda request: HttpResponse("import"), name="import_upload")]
+urlpatterns = [
+    *project_urlpatterns,
+    path("import-stand-in/", lambda request: HttpResponse("import"), name="import_upload"),
+]
