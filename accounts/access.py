@@ -71,8 +71,3 @@ def get_groups_for_admin(request, ids) -> list[Group]:
     if len(groups) != len(ids):
         raise Http404("Not found")
     return groups
-
-
-def posted_ids(request, key: str) -> set[int]:
-    """The whole-number values posted under `key` (others are left for the form to reject)."""
-    return {int(v) for v in request.POST.getlist(key) if v.isdigit()}

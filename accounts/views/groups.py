@@ -15,7 +15,6 @@ from accounts.access import (
     get_accounts_for_admin,
     get_group_for_admin,
     get_groups_for_admin,
-    posted_ids,
 )
 from accounts.group_forms import GroupCreateForm, GroupNameForm, MoveMembersForm, TeacherAddForm
 from accounts.services.audit import AuditContext
@@ -31,6 +30,11 @@ from accounts.services.groups import (
 from accounts.services.leavers import RefusedError
 
 SOURCE = "groups page"
+
+
+def posted_ids(request, key: str) -> set[int]:
+    """The whole-number values posted under `key` (anything else is left for the form to reject)."""
+    return {int(v) for v in request.POST.getlist(key) if v.isdigit()}
 
 
 def _ctx(request) -> AuditContext:
