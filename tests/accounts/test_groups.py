@@ -258,6 +258,21 @@ class MembersTests:
         content = response.content.decode()
         assert people.pupil.username in content and people.teacher.username in content
 
+    def test_its_query_count_does_not_grow_with_the_class_size(self, client, people, django_assert_num_queries):
+        client.force_login(people.admin)
+        url = reverse("group_members", args=[people.class_a.pk])
+        client.get(url)
+        with django_assert_num_queries(4) as small:
+            client.get(url)
+        for n in range(10):
+            pupil = make_user(people.school_a, f"a-more{n}", Role.PUPIL, year_group="Y3")
+            GroupMembership.objects.create(
+                group=people.class_a, user=pupil, role="pupil", start_date=people.school_a.local_today()
+            )
+        with django_assert_num_queries(len(small.captured_queries)):
+            response = client.get(url)
+        assert len(response.context["pupils"]) == 11
+
     def test_school_b_admin_gets_a_404(self, client, people):
         client.force_login(people.admin_b)
         assert client.get(reverse("group_members", args=[people.class_a.pk])).status_code == 404

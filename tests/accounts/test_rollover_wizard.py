@@ -199,6 +199,20 @@ class LeaversStepTests:
         content = response.content.decode()
         assert f'value="{y6.amy.pk}"' in content and f'value="{y6.cal.pk}"' not in content
 
+    def test_its_query_count_does_not_grow_with_the_year_group(self, client, people, y6, django_assert_num_queries):
+        client.force_login(people.admin)
+        client.get(reverse("wizard_leavers"))
+        with django_assert_num_queries(4) as small:
+            client.get(reverse("wizard_leavers"))
+        for n in range(10):
+            pupil = make_user(people.school_a, f"a-y6-{n}", Role.PUPIL, year_group="Y6")
+            GroupMembership.objects.create(
+                group=y6.y6, user=pupil, role="pupil", start_date=people.school_a.local_today()
+            )
+        with django_assert_num_queries(len(small.captured_queries)):
+            response = client.get(reverse("wizard_leavers"))
+        assert len(response.context["candidates"]) == 12
+
     def test_an_infant_school_preselects_year_2(self, client, people, y6):
         School.objects.filter(pk=people.school_a.pk).update(phase="infant")
         y2 = make_user(people.school_a, "a-dee", Role.PUPIL, year_group="Y2", theme="starter")
