@@ -282,6 +282,7 @@ def rollover_classes_apply(
     preview is refused rather than deleted. Returns the changes made.
     """
     run = _claim_step(school=school, step=RolloverRun.Step.CLASSES)
+    # Lock the school's classes so no one adds pupils to a class between planning and deleting it.
     list(Group.objects.select_for_update().filter(school=school).values_list("pk", flat=True))
     changes = class_changes_for(school=school, names=names, delete_ids=set(delete_ids))
     unknown = set(delete_ids) - {c.group_id for c in changes}
