@@ -62,3 +62,12 @@ def get_group_for_member(request, pk) -> Group:
 
 def is_admin(user) -> bool:
     return user.is_authenticated and user.school_id is not None and user.role in ADMIN_ROLES
+
+
+def get_groups_for_admin(request, ids) -> list[Group]:
+    """Classes of the admin's own school among `ids`; any id from elsewhere is a 404."""
+    ids = {int(i) for i in ids}
+    groups = list(Group.objects.filter(pk__in=ids, school_id=request.user.school_id))
+    if len(groups) != len(ids):
+        raise Http404("Not found")
+    return groups

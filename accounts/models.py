@@ -477,3 +477,60 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.actor_label} {self.action} {self.target_label}"
+
+
+# --- Rollover wizard ----------------------------------------------------------------------
+
+
+def academic_year_for(day) -> int:
+    """The academic year a date belongs to, by the calendar year it started (Sept 2025–Aug 2026 → 2025).
+
+    A July rollover closes the year that started the previous September, so the wizard's state
+    for July 2026 lives under 2025 and a fresh run starts from September.
+    """
+    return day.year if day.month >= 9 else day.year - 1
+
+
+class RolloverRun(models.Model):
+    """The rollover wizard's progress for one school and academic year.
+
+    Stored in the database so that it survives logging out and a second admin sees the same
+    state. A step is completed when its `*_done_at` is set; each step's changes are one
+    AuditBatch (kind "wizard").
+    """
+
+    class Step(models.TextChoices):
+        LEAVERS = "leavers", "Make the leavers"
+        CLASSES = "classes", "Delete and rename classes"
+        YEAR_GROUPS = "year_groups", "Move pupils up a year group"
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="rollover_runs")
+    academic_year = models.PositiveSmallIntegerField(help_text="The calendar year the academic year started in.")
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    leavers_done_at = models.DateTimeField(null=True, blank=True)
+    leavers_batch = models.ForeignKey(AuditBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    classes_done_at = models.DateTimeField(null=True, blank=True)
+    classes_batch = models.ForeignKey(AuditBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    year_groups_done_at = models.DateTimeField(null=True, blank=True)
+    year_groups_batch = models.ForeignKey(
+        AuditBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-academic_year"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "academic_year"], name="rollover_run_one_per_school_year"),
+        ]
+
+    def __str__(self):
+        return f"{self.school} rollover {self.academic_year_label}"
+
+    @property
+    def academic_year_label(self) -> str:
+        return f"{self.academic_year}/{(self.academic_year + 1) % 100:02d}"
+
+    def done_at(self, step: str):
+        return getattr(self, f"{step}_done_at")
+
+    def is_done(self, step: str) -> bool:
+        return self.done_at(step) is not None

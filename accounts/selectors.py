@@ -27,3 +27,116 @@ def school_counts(*, school: School) -> SchoolCounts:
 def groups_for_user(*, user: User):
     """The classes an account is currently in (one for a pupil, possibly several for staff)."""
     return Group.objects.filter(memberships__user=user, memberships__end_date__isnull=True).order_by("name")
+
+
+# --- Groups page and the rollover wizard --------------------------------------------------
+
+
+def school_uses_mis(*, school: School) -> bool:
+    """Whether the school's classes and pupils are kept up to date by the nightly MIS sync.
+
+    The MIS connection is misync's model (a OneToOne with related_name "mis_connection"); a
+    school without one, or with it switched off, does its year end by hand or in the wizard.
+    """
+    return bool(getattr(getattr(school, "mis_connection", None), "enabled", False))
+
+
+def groups_with_pupil_counts(*, school: School):
+    """The school's classes oldest year group first (Y6 … N1, then none), each with `pupil_count`
+    (current pupils) and `current_teachers` (current teacher memberships with their accounts).
+
+    Two queries whatever the number of classes: the classes with their counts, and their teachers.
+    """
+    from django.db.models import Case, IntegerField, Prefetch, Value, When
+
+    from accounts.models import YEAR_GROUPS, GroupMembership
+
+    rank = Case(
+        *[When(year_group=yg, then=Value(i + 1)) for i, yg in enumerate(YEAR_GROUPS)],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    teachers = GroupMembership.objects.filter(role="teacher", end_date__isnull=True).select_related("user").order_by(
+        "user__last_name", "user__first_name"
+    )
+    return (
+        Group.objects.filter(school=school)
+        .annotate(
+            pupil_count=Count("memberships", filter=Q(memberships__role="pupil", memberships__end_date__isnull=True)),
+            year_rank=rank,
+        )
+        .prefetch_related(Prefetch("memberships", queryset=teachers, to_attr="current_teachers"))
+        .order_by("-year_rank", "name")
+    )
+
+
+def group_current_members(*, group: Group):
+    """A class's current pupils and teachers, each ordered by name."""
+    from accounts.models import GroupMembership
+
+    current = GroupMembership.objects.filter(group=group, end_date__isnull=True).select_related("user").order_by(
+        "user__last_name", "user__first_name"
+    )
+    pupils = [m for m in current if m.role == "pupil"]
+    teachers = [m for m in current if m.role == "teacher"]
+    return pupils, teachers
+
+
+def staff_for_school(*, school: School):
+    """Active staff accounts (teachers and admins) who could be attached to a class."""
+    from accounts.models import STAFF_ROLES
+
+    return User.objects.filter(school=school, role__in=STAFF_ROLES, status=Status.ACTIVE).order_by(
+        "last_name", "first_name"
+    )
+
+
+def rollover_leaver_candidates(*, school: School):
+    """Active pupils in the school's leavers' year (Y6, or Y2 in an infant school), with their class name."""
+    from django.db.models import OuterRef, Subquery
+
+    from accounts.models import GroupMembership
+
+    current_class = GroupMembership.objects.filter(
+        user=OuterRef("pk"), role="pupil", end_date__isnull=True
+    ).values("group__name")[:1]
+    return (
+        User.objects.filter(school=school, role=Role.PUPIL, status=Status.ACTIVE, year_group=school.leavers_year_group)
+        .annotate(class_name=Subquery(current_class))
+        .order_by("class_name", "last_name", "first_name")
+    )
+
+
+def rollover_year_group_moves(*, school: School) -> list[dict]:
+    """For the year-groups step's preview: per year group, how many active pupils move and where to."""
+    from accounts.models import YEAR_GROUP_LABELS, YEAR_GROUPS
+    from accounts.services.rollover import next_year_group_in
+
+    counts = dict(
+        User.objects.filter(school=school, role=Role.PUPIL, status=Status.ACTIVE)
+        .exclude(year_group="")
+        .values_list("year_group")
+        .annotate(n=Count("pk"))
+        .values_list("year_group", "n")
+    )
+    pinned = dict(
+        User.objects.filter(school=school, role=Role.PUPIL, status=Status.ACTIVE, theme_pinned=True)
+        .exclude(year_group="")
+        .values_list("year_group")
+        .annotate(n=Count("pk"))
+        .values_list("year_group", "n")
+    )
+    rows = []
+    for year_group in reversed(YEAR_GROUPS):
+        if not counts.get(year_group):
+            continue
+        new = next_year_group_in(school=school, year_group=year_group)
+        rows.append(
+            {
+                "year_group": YEAR_GROUP_LABELS[year_group],
+                "new_year_group": YEAR_GROUP_LABELS[new] if new else None,
+                "pupils": counts[year_group],
+                "pinned": pinned.get(year_group, 0),
+            }
+        )
+    return rows

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.views import core
+from accounts.views import core, groups, wizard
 
 urlpatterns = [
     path("", core.home, name="home"),
@@ -15,4 +15,27 @@ urlpatterns = [
 urlpatterns += []
 
 # Groups and the rollover wizard.
-urlpatterns += []
+urlpatterns += [
+    path("toolbox/groups/", groups.groups, name="groups"),
+    path("toolbox/groups/new/", groups.group_new, name="group_new"),
+    path("toolbox/groups/<int:pk>/rename/", groups.group_rename_view, name="group_rename"),
+    path("toolbox/groups/<int:pk>/delete/", groups.group_delete_view, name="group_delete"),
+    path("toolbox/groups/<int:pk>/members/", groups.group_members, name="group_members"),
+    path("toolbox/groups/<int:pk>/move/", groups.group_move, name="group_move"),
+    path("toolbox/groups/<int:pk>/teachers/", groups.group_teachers, name="group_teachers"),
+    path("toolbox/groups/<int:pk>/teachers/add/", groups.group_teacher_add, name="group_teacher_add"),
+    path(
+        "toolbox/groups/<int:pk>/teachers/<int:user_pk>/remove/",
+        groups.group_teacher_remove,
+        name="group_teacher_remove",
+    ),
+    path("toolbox/rollover/", wizard.wizard, name="wizard"),
+    path("toolbox/rollover/leavers/", wizard.wizard_leavers, name="wizard_leavers"),
+    path("toolbox/rollover/leavers/check/", wizard.wizard_leavers_check, name="wizard_leavers_check"),
+    path("toolbox/rollover/leavers/apply/", wizard.wizard_leavers_apply, name="wizard_leavers_apply"),
+    path("toolbox/rollover/classes/", wizard.wizard_classes, name="wizard_classes"),
+    path("toolbox/rollover/classes/check/", wizard.wizard_classes_check, name="wizard_classes_check"),
+    path("toolbox/rollover/classes/apply/", wizard.wizard_classes_apply, name="wizard_classes_apply"),
+    path("toolbox/rollover/year-groups/", wizard.wizard_year_groups, name="wizard_year_groups"),
+    path("toolbox/rollover/year-groups/apply/", wizard.wizard_year_groups_apply, name="wizard_year_groups_apply"),
+]
