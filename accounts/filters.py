@@ -69,7 +69,7 @@ class AuditFilter(django_filters.FilterSet):
         super().__init__(data, queryset=queryset, **kwargs)
         choices = [(a, a.replace("_", " ").capitalize()) for a in audit_actions_for_school(school=school)]
         self.filters["action"].extra["choices"] = choices
-        self.form.fields["action"].choices = [("", "Any action"), *choices]
+        self.form.fields["action"].choices = choices
 
     def filter_account(self, queryset, name, value):
         return queryset.filter(target_type="account", target_label__icontains=value.strip())

@@ -86,6 +86,9 @@ class LeaverTable(tables.Table):
             '<a href="{}">{}</a>', reverse("account_detail", args=[record.pk]), record.get_full_name() or record.username
         )
 
+    def render_username(self, value):
+        return format_html("<code>{}</code>", value)
+
     def render_year_group(self, record):
         return record.get_year_group_display()
 

@@ -298,6 +298,7 @@ def account_detail(request, pk):
     context = {
         "account": account,
         "group": selectors.last_class_for(account=account),
+        "classes": [] if account.role == Role.PUPIL else list(selectors.groups_for_user(user=account)),
         "entries": selectors.audit_entries_for_account(account=account),
         "ids_query": f"ids={account.pk}",
     }
