@@ -1,6 +1,5 @@
 """Resetting passwords: new ones in the school's password style, returned once, never stored."""
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
@@ -13,7 +12,7 @@ from accounts.services.leavers import RefusedError, end_sessions
 
 # Argon2 costs about 0.1 s per password in production, so one web request resets at most one
 # class's worth; bigger sets are refused with a message saying so (DESIGN §8).
-RESET_MAX = getattr(settings, "PASSWORD_RESET_MAX", 60)
+RESET_MAX = 60
 
 
 def passwords_reset(*, ctx: AuditContext, account_ids: set[int]) -> list[Credential]:
