@@ -29,7 +29,6 @@ def groups_for_user(*, user: User):
     return Group.objects.filter(memberships__user=user, memberships__end_date__isnull=True).order_by("name")
 
 
-
 # --- Accounts tab, leavers folder, audit log ------------------------------------------------
 # Imported here rather than at the top so this block merges cleanly beside other areas' additions.
 from django.db.models import F, OuterRef, Subquery  # noqa: E402
@@ -80,6 +79,17 @@ def last_class_for(*, account: User) -> Group | None:
         GroupMembership.objects.filter(user=account)
         .select_related("group")
         .order_by(F("end_date").desc(nulls_first=True), "-start_date", "-pk")
+        .first()
+    )
+    return membership.group if membership else None
+
+
+def current_class_for(*, account: User) -> Group | None:
+    """A pupil's current class (a teacher's first by name), or None."""
+    membership = (
+        GroupMembership.objects.filter(user=account, end_date__isnull=True)
+        .select_related("group")
+        .order_by("role", "group__name")
         .first()
     )
     return membership.group if membership else None

@@ -297,7 +297,10 @@ def account_detail(request, pk):
     account = get_account_for_admin(request, pk)
     context = {
         "account": account,
-        "group": selectors.last_class_for(account=account),
+        "group": (
+            selectors.current_class_for(account=account) if account.is_active
+            else selectors.last_class_for(account=account)
+        ),
         "classes": [] if account.role == Role.PUPIL else list(selectors.groups_for_user(user=account)),
         "entries": selectors.audit_entries_for_account(account=account),
         "ids_query": f"ids={account.pk}",
@@ -310,7 +313,7 @@ def account_edit(request, pk):
     account = get_account_for_admin(request, pk)
     school = request.user.school
     if account.role == Role.PUPIL:
-        current = selectors.last_class_for(account=account) if account.is_active else None
+        current = selectors.current_class_for(account=account) if account.is_active else None
         initial = {
             "first_name": account.first_name, "last_name": account.last_name, "group": current,
             "year_group": account.year_group, "theme": account.theme, "theme_pinned": account.theme_pinned,

@@ -120,6 +120,15 @@ class PupilEditTests:
         assert not GroupMembership.objects.filter(user=people.pupil, end_date__isnull=True).exists()
         assert AuditEntry.objects.filter(action="removed_from_class").exists()
 
+    def test_a_pupil_out_of_class_is_not_put_back_into_their_old_class(self, client, people):
+        client.force_login(people.admin)
+        client.post(self.url(people), pupil_data(people, group=""))
+        page = client.get(self.url(people))
+        assert page.context["form"].initial["group"] is None
+        assert b"No class" in client.get(reverse("account_detail", args=[people.pupil.pk])).content
+        client.post(self.url(people), pupil_data(people, group="", first_name="Ayesha"))
+        assert not GroupMembership.objects.filter(user=people.pupil, end_date__isnull=True).exists()
+
     def test_an_unpinned_theme_follows_the_year_group(self, client, people):
         client.force_login(people.admin)
         client.post(self.url(people), pupil_data(people, year_group="Y1", theme="improver"))
