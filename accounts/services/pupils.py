@@ -13,6 +13,14 @@ from accounts.services.memberships import pupils_move
 
 SOURCE = "pupil page"
 EDITABLE = ("first_name", "last_name", "year_group", "theme", "theme_pinned", "admission_number", "upn")
+# Personal details are recorded as changed without their values, so deleting an account
+# (which scrubs its name from the audit log) leaves none of them behind in entry details.
+PERSONAL = {"first_name", "last_name", "admission_number", "upn", "email"}
+
+
+def changes_for_audit(changes: dict) -> dict:
+    """{field: [old, new]} with personal fields' values replaced by "changed"."""
+    return {field: "changed" if field in PERSONAL else values for field, values in changes.items()}
 
 
 @transaction.atomic(durable=True)
@@ -76,7 +84,7 @@ def pupil_update(
             setattr(pupil, field, new)
     if detail:
         pupil.save(update_fields=list(detail))
-        audit.add_account(pupil, "updated", detail)
+        audit.add_account(pupil, "updated", changes_for_audit(detail))
         changed.extend(detail)
     audit.flush()
     return changed

@@ -9,6 +9,7 @@ from accounts.models import ADMIN_ROLES, Role, Status, User
 from accounts.services.accounts import NewAccount, accounts_create
 from accounts.services.audit import AuditBuffer, AuditContext
 from accounts.services.leavers import RefusedError
+from accounts.services.pupils import changes_for_audit
 
 STAFF_PAGE = "staff page"
 NEW_ACCOUNT = "new account"
@@ -50,7 +51,8 @@ def staff_update(*, actor: User, account: User, first_name: str, last_name: str,
     if detail:
         account.save(update_fields=list(detail))
         audit = AuditBuffer(ctx)
-        audit.add_account(account, "role_changed" if list(detail) == ["role"] else "updated", detail)
+        action = "role_changed" if list(detail) == ["role"] else "updated"
+        audit.add_account(account, action, changes_for_audit(detail))
         audit.flush()
     return list(detail)
 

@@ -149,6 +149,17 @@ class BulkDeleteTests:
         entry = AuditEntry.objects.get(action="deleted")
         assert entry.target_label == f"Former pupil #{people.pupil.pk}" and entry.batch.kind == "bulk"
 
+    def test_no_personal_detail_from_earlier_edits_survives_in_the_audit_log(self, client, people):
+        client.force_login(people.admin)
+        client.post(reverse("account_edit", args=[people.pupil.pk]), {
+            "first_name": "Ayesha", "last_name": "Quartermaine", "group": people.class_a.pk, "year_group": "Y3",
+            "theme": "improver", "admission_number": "A9", "upn": ""})
+        assert AuditEntry.objects.filter(action="updated").exists()
+        client.post(url("accounts_delete"), {"ids": [people.pupil.pk]})
+        for entry in AuditEntry.objects.all():
+            text = f"{entry.target_label} {entry.detail}"
+            assert "Ayesha" not in text and "Quartermaine" not in text and "A9" not in text
+
     def test_the_last_superadmin_cannot_be_deleted(self, client, people):
         client.force_login(people.admin)
         response = client.post(url("accounts_delete"), {"ids": [people.superadmin.pk, people.pupil.pk]})
