@@ -169,8 +169,11 @@ def accounts_leave(request):
             except RefusedError as exc:
                 refusal = str(exc)
             else:
-                messages.success(request, f"{count} {'account is' if count == 1 else 'accounts are'} now leavers. "
-                                          "They are in the Leavers folder.")
+                if count:
+                    messages.success(request, f"{count} {'account is' if count == 1 else 'accounts are'} now "
+                                              f"{'a leaver' if count == 1 else 'leavers'}. They are in the Leavers folder.")
+                else:
+                    messages.info(request, "Nothing changed: they were all leavers already.")
                 return redirect(selection.back_url)
     leavers = _count(selection.accounts, status=Status.LEAVER)
     return _bulk_page(
@@ -234,7 +237,10 @@ def accounts_move(request):
             except RefusedError as exc:
                 refusal = str(exc)
             else:
-                messages.success(request, f"{count} {'pupil' if count == 1 else 'pupils'} moved to {group.name}.")
+                if count:
+                    messages.success(request, f"{count} {'pupil' if count == 1 else 'pupils'} moved to {group.name}.")
+                else:
+                    messages.info(request, f"Nothing changed: no active pupil in the list needed moving to {group.name}.")
                 return redirect(selection.back_url)
     not_moving = len(selection.accounts) - _count(selection.accounts, role=Role.PUPIL, status=Status.ACTIVE)
     return _bulk_page(
@@ -270,6 +276,9 @@ def accounts_reset_passwords(request):
             except RefusedError as exc:
                 refusal = str(exc)
             else:
+                if not credentials:
+                    messages.info(request, "Nothing changed: leavers' passwords are not reset.")
+                    return redirect(selection.back_url)
                 today = date_format(request.user.school.local_today(), "j F Y")
                 token = credential_sheet_store(
                     admin=request.user, title=f"New passwords, {today}", rows=credentials

@@ -101,8 +101,10 @@ class BulkConfirmationTests:
 class BulkLeaveTests:
     def test_leave_deactivates_ends_memberships_and_records_one_bulk_batch(self, client, people):
         client.force_login(people.admin)
-        response = client.post(url("accounts_leave"), {"ids": [people.pupil.pk, people.teacher.pk], "leave_date": "01/09/2025"})
-        assert response.status_code == 302
+        response = client.post(
+            url("accounts_leave"), {"ids": [people.pupil.pk, people.teacher.pk], "leave_date": "01/09/2025"}, follow=True
+        )
+        assert b"2 accounts are now leavers. They are in the Leavers folder." in response.content
         for account in (people.pupil, people.teacher):
             account.refresh_from_db()
             assert account.status == Status.LEAVER and not account.is_active
@@ -112,6 +114,13 @@ class BulkLeaveTests:
         batch = AuditBatch.objects.get()
         assert batch.kind == "bulk" and batch.actor == people.admin
         assert sorted(batch.entries.values_list("action", flat=True)) == ["left", "left"]
+
+    def test_leaving_accounts_that_already_left_says_nothing_changed(self, client, people):
+        User.objects.filter(pk=people.pupil.pk).update(status=Status.LEAVER, is_active=False)
+        client.force_login(people.admin)
+        response = client.post(url("accounts_leave"), {"ids": [people.pupil.pk], "leave_date": "01/09/2025"}, follow=True)
+        assert b"Nothing changed: they were all leavers already." in response.content
+        assert not AuditEntry.objects.exists() and not AuditBatch.objects.exists()
 
     def test_a_future_leave_date_is_refused_on_the_field(self, client, people):
         client.force_login(people.admin)
