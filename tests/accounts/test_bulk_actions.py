@@ -279,3 +279,20 @@ class BulkResetPasswordsTests:
         response = client.post(url("accounts_reset_passwords"), {"ids": [people.pupil.pk, people.teacher.pk]})
         assert [r.username for r in client.get(response.url).context["sheet"].rows] == ["a-pupil"]
         assert check_password("correct-horse", User.objects.get(pk=people.teacher.pk).password)
+
+
+class BulkConfirmationQueryCountTests:
+    @pytest.mark.parametrize("name", ACTIONS)
+    def test_the_confirmation_page_costs_the_same_queries_for_3_or_60_accounts(self, client, people, name):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        pupils = make_pupils(people.school_a, people.class_a, 60)
+        client.force_login(people.admin)
+        counts = []
+        for chosen in (pupils[:3], pupils):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url(name), {"ids": [p.pk for p in chosen]})
+            assert response.status_code == 200 and len(response.context["selection"].accounts) == len(chosen)
+            counts.append(len(queries))
+        assert counts[0] == counts[1]

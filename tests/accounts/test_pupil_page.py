@@ -249,3 +249,19 @@ class NewAccountTests:
         client.force_login(people.admin)
         assert client.post(self.URL, {"role": "staff", "first_name": "A", "last_name": "B"}).status_code == 403
         assert not User.objects.filter(first_name="A", last_name="B").exists()
+
+
+class AccountPageQueryCountTests:
+    def test_the_account_page_costs_the_same_queries_however_long_its_history(self, client, people):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        client.force_login(people.admin)
+        counts = []
+        for first_name in ("Ayesha", "Bea", "Cai", "Dev", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kit", "Lou"):
+            client.post(reverse("account_edit", args=[people.pupil.pk]), pupil_data(people, first_name=first_name))
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(reverse("account_detail", args=[people.pupil.pk]))
+            counts.append(len(queries))
+        assert len(response.context["entries"]) == 10
+        assert len(set(counts)) == 1
