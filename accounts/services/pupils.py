@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 
@@ -83,7 +83,14 @@ def pupil_update(
             detail[field] = [old, new]
             setattr(pupil, field, new)
     if detail:
-        pupil.save(update_fields=list(detail))
+        try:
+            with transaction.atomic():
+                pupil.save(update_fields=list(detail))
+        except IntegrityError:
+            # The form checked uniqueness; another admin saved the same number a moment later.
+            raise RefusedError(
+                "That UPN or admission number was given to another pupil a moment ago. Check it and try again."
+            ) from None
         audit.add_account(pupil, "updated", changes_for_audit(detail))
         changed.extend(detail)
     audit.flush()

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.credential_sheets import Credential
 from accounts.models import ADMIN_ROLES, Role, Status, User
@@ -70,7 +70,14 @@ def account_create_by_hand(*, actor: User, new: NewAccount, today: date) -> Cred
     if new.group is not None and new.group.school_id != actor.school_id:
         raise RefusedError("That class belongs to another school.")
     ctx = AuditContext(school=actor.school, actor=actor, source=NEW_ACCOUNT)
-    created = accounts_create(ctx=ctx, new=[new], today=today)[0]
+    try:
+        with transaction.atomic():
+            created = accounts_create(ctx=ctx, new=[new], today=today)[0]
+    except IntegrityError:
+        # The form checked uniqueness; someone else took the username or number a moment later.
+        raise RefusedError(
+            "That username, UPN or admission number was taken a moment ago. Check them and try again."
+        ) from None
     account = created.account
     return Credential(
         name=account.get_full_name() or account.username,

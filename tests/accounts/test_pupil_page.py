@@ -265,3 +265,31 @@ class AccountPageQueryCountTests:
             counts.append(len(queries))
         assert len(response.context["entries"]) == 10
         assert len(set(counts)) == 1
+
+
+class UniquenessRaceTests:
+    def test_a_upn_taken_between_the_form_check_and_the_save_is_refused_not_a_crash(self, people):
+        from accounts.services.pupils import pupil_update
+
+        body = "826200126001"
+        taken = upn_check_letter(body) + body
+        make_user(people.school_a, "a-other", Role.PUPIL, upn=taken)
+        with pytest.raises(RefusedError, match="a moment ago"):
+            pupil_update(
+                actor=people.admin, pupil=people.pupil, first_name="A", last_name="B", group=people.class_a,
+                year_group="Y3", theme="improver", theme_pinned=False, admission_number=None, upn=taken,
+                today=people.school_a.local_today(),
+            )
+        people.pupil.refresh_from_db()
+        assert people.pupil.upn is None
+
+    def test_a_username_taken_between_the_form_check_and_the_save_is_refused(self, people):
+        from accounts.services.accounts import NewAccount
+        from accounts.services.staff import account_create_by_hand
+
+        with pytest.raises(RefusedError, match="a moment ago"):
+            account_create_by_hand(
+                actor=people.admin, new=NewAccount(forename="A", surname="B", role="staff", username="A-PUPIL"),
+                today=people.school_a.local_today(),
+            )
+        assert not AuditEntry.objects.exists()
