@@ -112,7 +112,9 @@ def _selection(request):
     )
 
 
-def _bulk_page(request, selection, *, title, button, action_url, form=None, warning=False, notes=(), refusal=None):
+def _bulk_page(
+    request, selection, *, title, button, action_url, form=None, warning=False, notes=(), refusal=None, self_refused=True
+):
     context = {
         "title": title,
         "button": button,
@@ -122,7 +124,7 @@ def _bulk_page(request, selection, *, title, button, action_url, form=None, warn
         "warning_button": warning,
         "notes": [n for n in notes if n],
         "refusal": refusal,
-        "includes_self": request.user.pk in selection.ids,
+        "includes_self": self_refused and request.user.pk in selection.ids,
     }
     return render(request, "accounts/bulk_confirm.html", context, status=200)
 
@@ -246,7 +248,7 @@ def accounts_move(request):
     return _bulk_page(
         request, selection, form=form, refusal=refusal,
         title=f"Move {len(selection.accounts)} {'account' if len(selection.accounts) == 1 else 'accounts'} to another class",
-        button="Move them", action_url=reverse("accounts_move"),
+        button="Move them", action_url=reverse("accounts_move"), self_refused=False,
         notes=[
             "Pupils leave their current class today (the history is kept) and join the class you choose. "
             "Their year group follows the class's year group, and so does an unpinned theme.",
