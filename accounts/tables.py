@@ -106,7 +106,7 @@ class LeaverTable(tables.Table):
 
 
 class AuditTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name="When", orderable=False)
+    created_at = tables.DateTimeColumn(verbose_name="When", orderable=False, format="d/m/Y H:i")
     actor_label = tables.Column(verbose_name="Who", orderable=False)
     action = tables.Column(verbose_name="What", orderable=False)
     target_label = tables.Column(verbose_name="Account, class or community", orderable=False)
