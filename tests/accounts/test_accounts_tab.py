@@ -82,10 +82,13 @@ class AccountsTabTests:
         assert "a-pupil" not in names(response)
         assert response.context["filter"].form.errors["group"]
 
-    def test_sorting_by_class_puts_classless_accounts_in_order(self, client, people):
+    def test_columns_sort_by_class_and_by_username(self, client, people):
+        elm = Group.objects.create(school=people.school_a, name="Year 4 Elm", year_group="Y4")
+        make_pupils(people.school_a, elm, 1, prefix="elm")
         client.force_login(people.admin)
-        rows = client.get(URL, {"sort": "-class_name", "role": "pupil"}).context["table"].paginated_rows
-        assert [r.record.username for r in rows] == ["a-pupil"]
+        ascending = names(client.get(URL, {"sort": "class_name", "role": "pupil"}))
+        descending = names(client.get(URL, {"sort": "-class_name", "role": "pupil"}))
+        assert ascending == ["a-pupil", "elm0000"] and descending == ["elm0000", "a-pupil"]
         usernames = names(client.get(URL, {"sort": "username"}))
         assert usernames == sorted(usernames)
 
