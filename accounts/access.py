@@ -71,3 +71,29 @@ def get_groups_for_admin(request, ids) -> list[Group]:
     if len(groups) != len(ids):
         raise Http404("Not found")
     return groups
+
+# --- Accounts tab and Leavers folder ---------------------------------------------------------
+
+
+def get_leaver_for_admin(request, pk) -> User:
+    """A leaver of the admin's own school; anyone else (or an active account) is a 404."""
+    return get_object_or_404(User, pk=pk, school_id=request.user.school_id, status=Status.LEAVER)
+
+
+def get_account_selection_for_admin(request, *, ids, filter_query: str | None):
+    """The accounts a bulk action applies to, as a queryset of the admin's own school.
+
+    Either explicit ids (any id from another school is a 404), or "all matching" the Accounts
+    tab's filter querystring, re-run here against the admin's school only.
+    """
+    from django.http import QueryDict
+
+    from accounts.filters import AccountFilter
+    from accounts.selectors import accounts_for_admin_list
+
+    school = request.user.school
+    base = accounts_for_admin_list(school=school)
+    if filter_query is not None:
+        return AccountFilter(QueryDict(filter_query), queryset=base, school=school).qs
+    accounts = get_accounts_for_admin(request, ids)
+    return base.filter(pk__in=[a.pk for a in accounts])

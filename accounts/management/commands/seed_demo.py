@@ -136,6 +136,9 @@ class Command(BaseCommand):
             pupil.save(update_fields=["username"])
         User.objects.filter(username="demo-pupil").update(password=hashed, status="active", is_active=True)
 
+        if not User.objects.filter(school=school, status="leaver").exists():
+            self._demo_leavers(school, today)
+
         for module_name in ("communities.demo", "misync.demo"):
             try:
                 module = importlib.import_module(module_name)
@@ -149,3 +152,20 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins (all with password %r):" % password)
         for username in ("demo-superadmin", "demo-admin", "demo-teacher", "demo-pupil"):
             self.stdout.write(f"  {username}")
+
+    def _demo_leavers(self, school, today):
+        """Five pupils who left during the year, by hand, by import and by sync, for the Leavers folder."""
+        from datetime import timedelta
+
+        from accounts.models import LeftVia
+        from accounts.services.audit import AuditContext
+        from accounts.services.leavers import accounts_mark_left
+
+        pupils = list(
+            User.objects.filter(school=school, role=Role.PUPIL, status="active").exclude(username="demo-pupil").order_by("pk")
+        )[7::83][:5]
+        ctx = AuditContext(school=school, actor=None, source="demo data")
+        ways = [LeftVia.HAND, LeftVia.IMPORT, LeftVia.SYNC, LeftVia.HAND, LeftVia.IMPORT]
+        for pupil, via, days_ago in zip(pupils, ways, (12, 40, 75, 110, 150)):
+            accounts_mark_left(ctx=ctx, account_ids={pupil.pk}, leave_date=today - timedelta(days=days_ago), via=via)
+        self.stdout.write(f"Made {len(pupils)} demo pupils leavers")
