@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import sys
 import threading
 import zlib
 from datetime import date, datetime, timedelta
@@ -352,10 +353,19 @@ def _int(value, default):
         return default
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that gave up mid-response is normal for an MIS; anything else is reported.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class _Listener:
     def __init__(self, fake, host, port, *, control_only=False):
         handler = type("Handler", (_Handler,), {"fake": fake, "control_only": control_only})
-        self.server = ThreadingHTTPServer((host, port), handler)
+        self.server = _Server((host, port), handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
