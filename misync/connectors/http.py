@@ -115,9 +115,9 @@ class HttpClient:
         status = response.status_code
         if status < 400:
             return
-        detail = ""
         try:
-            detail = error_body_message(response.json()) or ""
+            body = response.json()
+            detail = error_body_message(body) or (str(body.get("Message") or "") if isinstance(body, dict) else "")
         except ValueError:
             detail = response.text[:300]
         if status in (401, 403):

@@ -163,6 +163,7 @@ class XporterErrorTests:
         server.route("POST", TOKEN_PATH, status=401, json={"Message": "Authorization has been denied for this request."})
         error = self.kind_of(server)
         assert error.kind == "auth" and error.permanent and error.status == 401
+        assert "denied" in error.detail
 
     def test_a_forbidden_data_request_is_an_auth_error(self, server):
         serve_xporter(server)
