@@ -6,6 +6,7 @@ import sys
 import threading
 import zlib
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -59,6 +60,13 @@ class _Render:
         self.failure = failure
         self.classes_by_id = {c.mis_id: c for c in data.classes}
 
+    @cached_property
+    def pupils_by_class(self) -> dict[str, list[FakePupil]]:
+        grouped: dict[str, list[FakePupil]] = {}
+        for pupil in self.pupils():
+            grouped.setdefault(pupil.class_id, []).append(pupil)
+        return grouped
+
     def pupils(self) -> list[FakePupil]:
         return [] if self.failure == "empty" else list(self.data.pupils)
 
@@ -102,7 +110,7 @@ class _Render:
         return {
             "Id": klass.mis_id, "XID": f"x{klass.mis_id}", "IdaasId": f"GR-{klass.mis_id}", "Type": "RegGrp",
             "Code": klass.code, "Name": klass.name, "PrimaryStaffId": teacher, "Staff": None,
-            "NumStudents": sum(1 for p in self.data.pupils if p.class_id == klass.mis_id),
+            "NumStudents": len(self.pupils_by_class.get(klass.mis_id, [])),
             "LastUpdated": "2026-01-05T01:38:21.48",
         }
 
@@ -126,7 +134,7 @@ class _Render:
             "academic_year": None, "restored_at": None, "meta": None,
         }
         if "students" in include:
-            row["students"] = {"data": [self.wonde_student(p, set()) for p in self.pupils() if p.class_id == klass.mis_id]}
+            row["students"] = {"data": [self.wonde_student(p, set()) for p in self.pupils_by_class.get(klass.mis_id, [])]}
         if "employees" in include:
             row["employees"] = {"data": [self.wonde_employee(s, set()) for s in self.data.staff if klass.mis_id in s.class_ids]}
         return row
@@ -248,43 +256,39 @@ class _Handler(BaseHTTPRequestHandler):
     def _xporter(self, estab, endpoint, query):
         if self.headers.get("Authorization") != f"Idaas {self.fake.token}":
             return self._send(401, _ERROR_BODIES["401"])
-        data = self.fake.data
-        if estab != data.school_ref:
-            return self._send(404, _ERROR_BODIES["404"])
         render = self.fake.render()
+        if estab != render.data.school_ref:
+            return self._send(404, _ERROR_BODIES["404"])
         if endpoint == "Students":
             options = {o.strip().lower() for o in query.get("options", "").split(",")}
-            rows = []
-            for pupil in render.pupils():
-                status = render.status(pupil)
-                if (status == "Leaver" and "includeleavers" not in options) or (
-                    status == "PreAdmission" and "includepreadmissions" not in options
-                ):
-                    continue
-                rows.append(render.xporter_student(pupil))
-            key, extra = "Students", {"StudentSiblings": []}
+            hidden = set()
+            if "includeleavers" not in options:
+                hidden.add("Leaver")
+            if "includepreadmissions" not in options:
+                hidden.add("PreAdmission")
+            items = [p for p in render.pupils() if render.status(p) not in hidden]
+            key, draw, extra = "Students", render.xporter_student, {"StudentSiblings": []}
         elif endpoint == "Groups":
-            wanted = query.get("type")
-            rows = [render.xporter_group(c) for c in data.classes] if wanted in (None, "RegGrp") else []
-            key, extra = "Group", {"StaffMembers": [], "StudentMembers": [], "GroupTypes": []}
+            items = list(render.data.classes) if query.get("type") in (None, "RegGrp") else []
+            key, draw, extra = "Group", render.xporter_group, {"StaffMembers": [], "StudentMembers": [], "GroupTypes": []}
         elif endpoint == "Staff":
-            rows, key, extra = [render.xporter_staff(s) for s in data.staff], "Staff", {}
+            items, key, draw, extra = list(render.data.staff), "Staff", render.xporter_staff, {}
         else:
             return self._send(404, _ERROR_BODIES["404"])
-        if self.fake.failure == "malformed":
+        if render.failure == "malformed":
             return self._send(200, {key: {"Id": "1", "note": "one record where a list belongs"}, "meta": "n/a"})
         page, size = _int(query.get("page"), 1), max(1, min(_int(query.get("pageSize"), 100), 5000))
-        count = max(1, -(-len(rows) // size))
+        count = max(1, -(-len(items) // size))
         extracted = datetime.now(UK).replace(tzinfo=None, microsecond=0)
-        if self.fake.failure == "stale":
+        if render.failure == "stale":
             extracted -= timedelta(days=3)
         return self._send(200, {
-            key: rows[(page - 1) * size : page * size],
+            key: [draw(item) for item in items[(page - 1) * size : page * size]],
             **extra,
             "meta": [{"Id": 1, "MIS": "fakemis", "Version": "1", "DateTime": extracted.isoformat()}] if page == 1 else [],
             # Like the real service, NextPage is written even on the last page.
             "__pagination__": [{
-                "PageSize": size, "PageNumber": page, "PageCount": count, "RowCount": len(rows),
+                "PageSize": size, "PageNumber": page, "PageCount": count, "RowCount": len(items),
                 "NextPage": f"?page={page + 1}&pageSize={size}",
             }],
         })
@@ -294,24 +298,23 @@ class _Handler(BaseHTTPRequestHandler):
     def _wonde(self, school_id, endpoint, query):
         if self.headers.get("Authorization") != f"Bearer {self.fake.wonde_token}":
             return self._send(401, {"error": "unauthenticated", "error_description": "Invalid token"})
-        data = self.fake.data
-        if school_id != data.wonde_id:
-            return self._send(404, {"error": "not_found", "error_description": "School not found"})
         render = self.fake.render()
-        include = {part.strip() for part in query.get("include", "").split(",") if part.strip()}
+        if school_id != render.data.wonde_id:
+            return self._send(404, {"error": "not_found", "error_description": "School not found"})
         if endpoint == "students":
             # Wonde's students are those on roll or leaving; pre-admissions are not listed.
-            rows = [render.wonde_student(p, include) for p in render.pupils() if render.status(p) != "PreAdmission"]
+            items, draw = [p for p in render.pupils() if render.status(p) != "PreAdmission"], render.wonde_student
         elif endpoint == "employees":
-            rows = [render.wonde_employee(s, include) for s in data.staff]
+            items, draw = list(render.data.staff), render.wonde_employee
         elif endpoint == "classes":
-            rows = [render.wonde_class(c, include) for c in data.classes]
+            items, draw = list(render.data.classes), render.wonde_class
         else:
             return self._send(404, {"error": "not_found"})
-        if self.fake.failure == "malformed":
+        if render.failure == "malformed":
             return self._send(200, {"data": {"id": "A1", "note": "one record where a list belongs"}, "meta": []})
+        include = {part.strip() for part in query.get("include", "").split(",") if part.strip()}
         page, size = _int(query.get("page"), 1), max(1, min(_int(query.get("per_page"), 50), 500))
-        more = page * size < len(rows)
+        more = page * size < len(items)
         host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
 
         def page_url(number):
@@ -320,7 +323,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
 
         return self._send(200, {
-            "data": rows[(page - 1) * size : page * size],
+            "data": [draw(item, include) for item in items[(page - 1) * size : page * size]],
             "meta": {"pagination": {
                 "next": page_url(page + 1) if more else None,
                 "previous": page_url(page - 1) if page > 1 else None,
