@@ -75,13 +75,17 @@ class HttpClient:
                 allow_redirects=True,
                 **kwargs,
             )
+        except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL) as exc:
+            raise SourceError(
+                f"The MIS address {url!r} is not a valid https:// address", kind="config", detail=str(exc), url=url
+            ) from exc
         except requests.exceptions.SSLError as exc:
             raise SourceError(
                 "The MIS server's security certificate could not be verified", kind="unreachable", detail=str(exc), url=url
             ) from exc
         except requests.exceptions.Timeout as exc:
             raise SourceError("The MIS server did not answer in time", kind="unreachable", detail=str(exc), url=url) from exc
-        except (requests.exceptions.ConnectionError, requests.exceptions.InvalidURL) as exc:
+        except requests.exceptions.ConnectionError as exc:
             raise SourceError(
                 "The MIS server could not be reached", kind="unreachable", detail=str(exc), url=url
             ) from exc

@@ -29,7 +29,8 @@ class Request:
 
 
 class CannedServer:
-    def __init__(self):
+    def __init__(self, *, tls: bool = False):
+        self.tls = tls
         self.routes = {}
         self.requests: list[Request] = []
         self.server = None
@@ -47,7 +48,7 @@ class CannedServer:
 
     def url(self, path=""):
         host, port = self.server.server_address[:2]
-        return f"http://127.0.0.1:{port}{path}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{port}{path}"
 
     def start(self):
         owner = self
@@ -82,6 +83,8 @@ class CannedServer:
             do_GET = do_POST = _serve
 
         self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        if self.tls:
+            self.server.socket = _self_signed_context().wrap_socket(self.server.socket, server_side=True)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
@@ -106,3 +109,41 @@ class _QuietServer(ThreadingHTTPServer):
 
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
+
+
+def _self_signed_context():
+    """A TLS context with a fresh self-signed certificate for 127.0.0.1 (which no client trusts)."""
+    import datetime
+    import ipaddress
+    import ssl
+    import tempfile
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        cert_path, key_path = f"{folder}/cert.pem", f"{folder}/key.pem"
+        with open(cert_path, "wb") as out:
+            out.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(key_path, "wb") as out:
+            out.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()))
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_path, key_path)
+    return context

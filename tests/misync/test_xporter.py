@@ -234,6 +234,21 @@ class XporterErrorTests:
         assert error.kind == "config" and "password" in error.message
         assert server.requests == []
 
+    @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+    def test_a_certificate_that_cannot_be_verified_is_unreachable(self):
+        with CannedServer(tls=True) as tls_server:
+            serve_xporter(tls_server)
+            with pytest.raises(SourceError) as caught:
+                fetch(tls_server)
+            assert caught.value.kind == "unreachable" and "certificate" in caught.value.message
+            assert tls_server.requests == []  # nothing, not even the password, was sent
+            # The same server is readable when verification is switched off, so it was the check that refused.
+            assert len(fetch(tls_server, verify_tls=False).pupils) == 4
+
+    def test_an_address_without_a_scheme_is_a_config_error(self, server):
+        error = self.kind_of(server, base_url="xporter.example.com")
+        assert error.kind == "config" and error.permanent
+
     def test_a_custom_token_url_is_used(self, server):
         serve_xporter(server)
         server.route("POST", "/login/token", json={"token": "tok-123"})
