@@ -465,17 +465,17 @@ class FakeMis:
     def set_failure(self, failure: str) -> None:
         if failure not in FAILURES:
             raise ValueError(f"Unknown failure {failure!r}; choose one of {', '.join(FAILURES)}")
+        stopping = None
         with self.lock:
             self.failure = failure
-            stopping = self.listener if failure == "down" else None
-            if stopping is not None:
-                self.listener = None
-        # Outside the lock: requests being served may be waiting for it.
+            if failure == "down":
+                stopping, self.listener = self.listener, None
+            elif self.listener is None and self.port is not None:
+                # Back up on the same port, so the school's settings still point at it.
+                self.listener = _Listener(self, self.host, self.port)
+        # Stopped outside the lock: requests being served may be waiting for it.
         if stopping is not None:
             stopping.stop()
-        elif failure != "down" and self.listener is None and self.port is not None:
-            # Back up on the same port, so the school's settings still point at it.
-            self.listener = _Listener(self, self.host, self.port)
 
     def render(self) -> _Render:
         with self.lock:

@@ -69,6 +69,11 @@ class FakeMisServesBothShapesTests:
         as_of = xporter(fake).as_of
         assert abs(datetime.now(UK) - as_of) < timedelta(minutes=1)
 
+    def test_reading_the_mis_touches_no_database(self, fake, db, django_assert_num_queries):
+        with django_assert_num_queries(0):
+            xporter(fake)
+            wonde(fake)
+
     def test_large_schools_are_paged(self):
         data = FakeSchoolData.generate(n_pupils=1100, seed=9)
         with FakeMis.start(data=data, today=TODAY) as fake:
