@@ -108,7 +108,8 @@ class Bundle:
             for values in reader:
                 if not any(value.strip() for value in values):
                     continue
-                rows.append(dict(zip(header, values)))
+                # "__row__" is the row's line in the file, for messages the office can act on.
+                rows.append({**dict(zip(header, values)), "__row__": reader.line_num})
         except csv.Error as exc:
             raise SourceError(f"{stem}.csv could not be read as CSV: {exc}", kind="bad_format") from exc
         return rows
@@ -160,9 +161,10 @@ class OneRosterConnector(Connector):
                 )
             )
 
-        enrollments = self._enrollments(rows["enrollments"] or [], org_id, problems)
+        enrollments = self._enrollments(rows["enrollments"] or [], org_id)
         pupils, staff = [], []
-        for number, row in enumerate(rows["users"] or [], start=2):
+        for row in rows["users"] or []:
+            number = row["__row__"]
             user_id = normalise.identifier(row.get("sourcedid"))
             if user_id is None:
                 problems.add(f"users.csv row {number}: no sourcedId, skipped")
@@ -175,7 +177,7 @@ class OneRosterConnector(Connector):
                 if _deleted(row):
                     deleted_pupils.append(user_id)
                 else:
-                    pupils.append(self._pupil(user_id, row, enrollments.get(user_id, []), number, problems))
+                    pupils.append(self._pupil(user_id, row, enrollments.get(user_id, [])))
             elif role in STAFF_ROLES:
                 if _deleted(row):
                     deleted_staff.append(user_id)
@@ -222,7 +224,7 @@ class OneRosterConnector(Connector):
 
     def _choose_org(self, org_rows: list[dict], school_ref: str | None) -> dict | None:
         orgs = [
-            {key: (normalise.clean(value) or "") for key, value in row.items()}
+            {key: (normalise.clean(value) or "") for key, value in row.items() if key != "__row__"}
             for row in org_rows
             if normalise.clean(row.get("sourcedid")) and not _deleted(row)
         ]
@@ -245,9 +247,10 @@ class OneRosterConnector(Connector):
             )
         return schools[0] if schools else None
 
-    def _enrollments(self, rows, org_id, problems) -> dict[str, list[dict]]:
+    def _enrollments(self, rows, org_id) -> dict[str, list[dict]]:
         by_user: dict[str, list[dict]] = {}
-        for number, row in enumerate(rows, start=2):
+        for row in rows:
+            number = row["__row__"]
             if _deleted(row):
                 continue
             if org_id and normalise.clean(row.get("schoolsourcedid")) not in (None, org_id):
@@ -272,7 +275,7 @@ class OneRosterConnector(Connector):
             )
         return by_user
 
-    def _pupil(self, user_id, row, enrollments, number, problems) -> SnapshotPupil:
+    def _pupil(self, user_id, row, enrollments) -> SnapshotPupil:
         mine = [e for e in enrollments if e["role"] in ("student", "")]
         current = None
         if mine:

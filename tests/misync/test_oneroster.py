@@ -187,11 +187,13 @@ class OneRosterMessyFileTests:
 
     def test_a_bad_enrollment_date_names_the_row(self, tmp_path):
         bundle = copy_bundle("trust-bulk", tmp_path)
-        text = (bundle / "enrollments.csv").read_text().replace("2025-09-03,2026-07-23", "2025-09-03,23rd July")
-        (bundle / "enrollments.csv").write_text(text)
+        lines = (bundle / "enrollments.csv").read_text().splitlines()
+        lines[1] = lines[1].replace("2025-09-03,2026-07-23", "2025-09-03,23rd July")
+        lines.insert(1, ",,,,,,,,,")  # a blank row before it still counts as a line
+        (bundle / "enrollments.csv").write_text("\n".join(lines) + "\n")
         with pytest.raises(SourceError) as caught:
             fetch(bundle, "ORG-ALDER")
-        assert caught.value.kind == "bad_format" and "row 2" in caught.value.message
+        assert caught.value.kind == "bad_format" and "enrollments.csv row 3:" in caught.value.message
 
     def test_a_missing_manifest_reads_the_files_present_as_bulk_with_a_warning(self, tmp_path):
         bundle = copy_bundle("trust-bulk", tmp_path)
