@@ -92,9 +92,9 @@ class CsvConnector(Connector):
         return self._snapshot(rows)
 
     def _snapshot(self, rows):
-        rows = iter(rows)
-        header = None
-        for header_row in rows:
+        rows = enumerate(rows, start=1)  # numbered as the office sees them in Excel
+        header, header_number = None, 0
+        for header_number, header_row in rows:
             if any(cell not in (None, "") for cell in header_row):
                 header = header_row
                 break
@@ -112,8 +112,8 @@ class CsvConnector(Connector):
             raise SourceError(f"The export has no {' or '.join(missing)} column", kind="bad_format")
 
         pupils, groups = [], {}
-        for number, values in enumerate(rows, start=2):
-            if number - 1 > MAX_ROWS:
+        for number, values in rows:
+            if number - header_number > MAX_ROWS:
                 raise SourceError(f"The export has more than {MAX_ROWS} rows", kind="bad_format")
             cell = {field: (values[index] if index < len(values) else None) for field, index in columns.items()}
             if all(value in (None, "") for value in cell.values()):

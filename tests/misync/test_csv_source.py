@@ -99,6 +99,10 @@ class CsvExportErrorTests:
         error = error_of(path)
         assert error.kind == "bad_format" and error.message.startswith("Row 3, column Start date:")
 
+    def test_rows_are_numbered_as_in_the_file_even_below_blank_lines(self, tmp_path):
+        path = write_csv(tmp_path, ["", ",".join(HEADER), "Amy,Patel,6P,1,,Y6,,", "", "Ben,,R,2,,R,,"])
+        assert error_of(path).message == "Row 5, column Surname: enter a surname"
+
     def test_a_bad_upn_names_the_row(self, tmp_path):
         path = write_csv(tmp_path, [",".join(HEADER), "Amy,Patel,6P,1,A123,Y6,,"])
         assert error_of(path).message.startswith("Row 2, column UPN:")
