@@ -89,7 +89,6 @@ def year_group_from_grade(value) -> str:
     return year_group(first)
 
 
-
 # --- Identifiers ------------------------------------------------------------------------------
 
 

@@ -39,7 +39,9 @@ def finish_snapshot(
     known_groups = {group.mis_id for group in groups}
     missing = sorted({p.group_mis_id for p in pupils if p.group_mis_id and p.group_mis_id not in known_groups})
     if missing:
-        warnings.append(f"{len(missing)} class id(s) used by pupils are not in the class list: {', '.join(missing[:10])}")
+        warnings.append(
+            f"{len(missing)} class id(s) used by pupils are not in the class list: {', '.join(missing[:10])}"
+        )
 
     return Snapshot(
         source=source,

@@ -46,9 +46,16 @@ COLUMNS = {
     "date_of_birth": ("date of birth", "dob", "birth date"),
 }
 LABELS = {
-    "forename": "Forename", "surname": "Surname", "group": "Group", "admission_number": "Admission number",
-    "mis_id": "MIS id", "upn": "UPN", "year_group": "Year group", "start_date": "Start date",
-    "leave_date": "Leave date", "date_of_birth": "Date of birth",
+    "forename": "Forename",
+    "surname": "Surname",
+    "group": "Group",
+    "admission_number": "Admission number",
+    "mis_id": "MIS id",
+    "upn": "UPN",
+    "year_group": "Year group",
+    "start_date": "Start date",
+    "leave_date": "Leave date",
+    "date_of_birth": "Date of birth",
 }
 
 
@@ -84,7 +91,9 @@ class CsvConnector(Connector):
     def read(self, data: bytes, *, filename: str = ""):
         suffix = Path(filename).suffix.lower()
         if suffix == ".xls" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-            raise SourceError("Old Excel .xls files cannot be read; save the export as .xlsx or .csv", kind="bad_format")
+            raise SourceError(
+                "Old Excel .xls files cannot be read; save the export as .xlsx or .csv", kind="bad_format"
+            )
         if suffix == ".xlsx" or (suffix != ".csv" and data[:2] == b"PK"):
             rows = _xlsx_rows(data)
         else:
@@ -120,8 +129,13 @@ class CsvConnector(Connector):
                 continue
             pupils.append(self._pupil(cell, number, groups))
         return finish_snapshot(
-            source=self.name, school_ref=normalise.clean(self.config.school_ref) or "", as_of=None,
-            groups=list(groups.values()), pupils=pupils, staff=[], warnings=[],
+            source=self.name,
+            school_ref=normalise.clean(self.config.school_ref) or "",
+            as_of=None,
+            groups=list(groups.values()),
+            pupils=pupils,
+            staff=[],
+            warnings=[],
         )
 
     def _pupil(self, cell: dict, number: int, groups: dict) -> SnapshotPupil:
@@ -182,7 +196,7 @@ def _xlsx_rows(data: bytes):
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (InvalidFileException, KeyError, ValueError, OSError, EOFError) as exc:
         raise SourceError("The file is not a readable .xlsx workbook", kind="bad_format") from exc
-    except Exception as exc:  # noqa: BLE001 - zipfile/XML errors from a damaged or renamed file
+    except Exception as exc:  # zipfile and XML errors from a damaged or renamed file
         raise SourceError("The file is not a readable .xlsx workbook", kind="bad_format") from exc
     try:
         sheet = workbook.worksheets[0]

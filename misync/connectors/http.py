@@ -75,22 +75,33 @@ class HttpClient:
                 allow_redirects=True,
                 **kwargs,
             )
-        except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL) as exc:
+        except (
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+            requests.exceptions.InvalidURL,
+        ) as exc:
             raise SourceError(
                 f"The MIS address {url!r} is not a valid https:// address", kind="config", detail=str(exc), url=url
             ) from exc
         except requests.exceptions.SSLError as exc:
             raise SourceError(
-                "The MIS server's security certificate could not be verified", kind="unreachable", detail=str(exc), url=url
+                "The MIS server's security certificate could not be verified",
+                kind="unreachable",
+                detail=str(exc),
+                url=url,
             ) from exc
         except requests.exceptions.Timeout as exc:
-            raise SourceError("The MIS server did not answer in time", kind="unreachable", detail=str(exc), url=url) from exc
+            raise SourceError(
+                "The MIS server did not answer in time", kind="unreachable", detail=str(exc), url=url
+            ) from exc
         except requests.exceptions.ConnectionError as exc:
             raise SourceError(
                 "The MIS server could not be reached", kind="unreachable", detail=str(exc), url=url
             ) from exc
         except requests.exceptions.RequestException as exc:
-            raise SourceError("The request to the MIS server failed", kind="unreachable", detail=str(exc), url=url) from exc
+            raise SourceError(
+                "The request to the MIS server failed", kind="unreachable", detail=str(exc), url=url
+            ) from exc
         self._raise_for_status(response, url)
         return response
 
@@ -112,7 +123,9 @@ class HttpClient:
         if message is not None:
             # Middleware sometimes reports failures with a 200 and an error body.
             kind = "auth" if looks_like_auth(message) else "server_error"
-            raise SourceError(f"The MIS middleware reported an error: {message}", kind=kind, status=response.status_code, url=url)
+            raise SourceError(
+                f"The MIS middleware reported an error: {message}", kind=kind, status=response.status_code, url=url
+            )
         return body
 
     def _raise_for_status(self, response: requests.Response, url: str) -> None:
@@ -127,19 +140,33 @@ class HttpClient:
         if status in (401, 403):
             raise SourceError(
                 "The MIS refused our credentials (they may have been changed or removed)",
-                kind="auth", status=status, detail=detail, url=url,
+                kind="auth",
+                status=status,
+                detail=detail,
+                url=url,
             )
         if status in (404, 410):
             raise SourceError(
                 "The MIS address was not found (the middleware may have moved or been uninstalled)",
-                kind="not_found", status=status, detail=detail, url=url,
+                kind="not_found",
+                status=status,
+                detail=detail,
+                url=url,
             )
         if status >= 500 or status in (408, 429):
             raise SourceError(
-                f"The MIS server had a problem (HTTP {status})", kind="server_error", status=status, detail=detail, url=url
+                f"The MIS server had a problem (HTTP {status})",
+                kind="server_error",
+                status=status,
+                detail=detail,
+                url=url,
             )
         raise SourceError(
-            f"The MIS server rejected the request (HTTP {status})", kind="bad_format", status=status, detail=detail, url=url
+            f"The MIS server rejected the request (HTTP {status})",
+            kind="bad_format",
+            status=status,
+            detail=detail,
+            url=url,
         )
 
     def download(self, url: str, *, limit: int = MAX_BODY_BYTES) -> bytes:
@@ -150,10 +177,14 @@ class HttpClient:
             for chunk in response.iter_content(64 * 1024):
                 size += len(chunk)
                 if size > limit:
-                    raise SourceError(f"The file at {url} is larger than {limit // (1024 * 1024)} MB", kind="bad_format", url=url)
+                    raise SourceError(
+                        f"The file at {url} is larger than {limit // (1024 * 1024)} MB", kind="bad_format", url=url
+                    )
                 chunks.append(chunk)
         except requests.exceptions.RequestException as exc:
-            raise SourceError("The download from the MIS server was cut off", kind="unreachable", detail=str(exc), url=url) from exc
+            raise SourceError(
+                "The download from the MIS server was cut off", kind="unreachable", detail=str(exc), url=url
+            ) from exc
         finally:
             response.close()
         return b"".join(chunks)

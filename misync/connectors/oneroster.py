@@ -133,7 +133,9 @@ class OneRosterConnector(Connector):
                 continue
             rows[stem] = bundle.rows(stem)
             if rows[stem] is None and modes.get(stem) in ("bulk", "delta"):
-                raise SourceError(f"The manifest lists {stem}.csv but the bundle does not contain it", kind="bad_format")
+                raise SourceError(
+                    f"The manifest lists {stem}.csv but the bundle does not contain it", kind="bad_format"
+                )
         for stem in ("users", "classes", "enrollments"):
             _require_columns(stem, rows[stem], {"sourcedid"})
 
@@ -195,9 +197,17 @@ class OneRosterConnector(Connector):
             default=None,
         )
         return finish_snapshot(
-            source=self.name, school_ref=school_ref, as_of=as_of, groups=groups, pupils=pupils, staff=staff,
-            warnings=problems.as_list(), complete=complete, deleted_pupil_ids=deleted_pupils,
-            deleted_staff_ids=deleted_staff, deleted_group_ids=deleted_groups,
+            source=self.name,
+            school_ref=school_ref,
+            as_of=as_of,
+            groups=groups,
+            pupils=pupils,
+            staff=staff,
+            warnings=problems.as_list(),
+            complete=complete,
+            deleted_pupil_ids=deleted_pupils,
+            deleted_staff_ids=deleted_staff,
+            deleted_group_ids=deleted_groups,
         )
 
     # --- parts -----------------------------------------------------------------------------
@@ -215,7 +225,9 @@ class OneRosterConnector(Connector):
                 stem = prop[len("file.") :]
                 mode = (normalise.clean(row.get("value")) or "absent").lower()
                 if mode not in ("bulk", "delta", "absent"):
-                    raise SourceError(f"manifest.csv marks {stem} as {mode!r}, not bulk, delta or absent", kind="bad_format")
+                    raise SourceError(
+                        f"manifest.csv marks {stem} as {mode!r}, not bulk, delta or absent", kind="bad_format"
+                    )
                 for known in FILES:
                     if known.lower() == stem:
                         modes[known] = mode
@@ -329,12 +341,15 @@ def _require_columns(stem: str, rows, columns: set[str]) -> None:
 
 
 def _list_orgs(orgs: list[dict]) -> str:
-    return "; ".join(
-        f"{org.get('name') or '(no name)'} (sourcedId {org.get('sourcedid')}"
-        + (f", identifier {org['identifier']}" if org.get("identifier") else "")
-        + ")"
-        for org in orgs
-    ) or "none"
+    return (
+        "; ".join(
+            f"{org.get('name') or '(no name)'} (sourcedId {org.get('sourcedid')}"
+            + (f", identifier {org['identifier']}" if org.get("identifier") else "")
+            + ")"
+            for org in orgs
+        )
+        or "none"
+    )
 
 
 def _user_ids(value) -> dict[str, str]:

@@ -82,7 +82,9 @@ class WondeConnector(Connector):
             groups.append(
                 SnapshotGroup(
                     mis_id=class_id,
-                    name=normalise.name(row.get("name")) or normalise.name(row.get("description")) or f"Class {class_id}",
+                    name=normalise.name(row.get("name"))
+                    or normalise.name(row.get("description"))
+                    or f"Class {class_id}",
                     code=normalise.name(row.get("code")),
                 )
             )
@@ -94,7 +96,12 @@ class WondeConnector(Connector):
         pupils = [p for p in (self._pupil(row, class_pupils, problems) for row in students) if p is not None]
         staff = [s for s in (self._staff(row, class_staff, problems) for row in employees) if s is not None]
         return finish_snapshot(
-            source=self.name, school_ref=school_id, as_of=None, groups=groups, pupils=pupils, staff=staff,
+            source=self.name,
+            school_ref=school_id,
+            as_of=None,
+            groups=groups,
+            pupils=pupils,
+            staff=staff,
             warnings=problems.as_list(),
         )
 

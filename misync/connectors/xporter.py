@@ -44,7 +44,12 @@ class XporterConnector(Connector):
             token = self._token(http, base_url, estab, creds)
             http.session.headers["Authorization"] = f"Idaas {token}"
             root = f"{base_url}/api/v1/School/{quote(estab, safe='')}/"
-            students, as_of = self._pages(http, root + "Students/", "Students", {"options": "includeLeavers,includePreAdmissions", "pageSize": PAGE_SIZE})
+            students, as_of = self._pages(
+                http,
+                root + "Students/",
+                "Students",
+                {"options": "includeLeavers,includePreAdmissions", "pageSize": PAGE_SIZE},
+            )
             groups, _ = self._pages(http, root + "Groups/", "Group", {"type": "RegGrp", "pageSize": PAGE_SIZE})
             staff, _ = self._pages(http, root + "Staff/", "Staff", {"pageSize": PAGE_SIZE})
         return self._snapshot(estab, as_of, students, groups, staff)
@@ -136,8 +141,13 @@ class XporterConnector(Connector):
             if member is not None:
                 staff.append(member)
         return finish_snapshot(
-            source=self.name, school_ref=estab, as_of=as_of, groups=list(groups.values()), pupils=pupils,
-            staff=staff, warnings=problems.as_list(),
+            source=self.name,
+            school_ref=estab,
+            as_of=as_of,
+            groups=list(groups.values()),
+            pupils=pupils,
+            staff=staff,
+            warnings=problems.as_list(),
         )
 
     def _pupil(self, row: dict, problems: Problems) -> SnapshotPupil | None:
@@ -151,7 +161,11 @@ class XporterConnector(Connector):
             display = normalise.name(row.get("DisplayName"))
             forename, _, surname = display.partition(" ")
         dates = {}
-        for field, key in (("start_date", "EntryDate"), ("leave_date", "LeavingDate"), ("date_of_birth", "DateofBirth")):
+        for field, key in (
+            ("start_date", "EntryDate"),
+            ("leave_date", "LeavingDate"),
+            ("date_of_birth", "DateofBirth"),
+        ):
             raw = row.get(key)
             if raw is None and key == "DateofBirth":
                 raw = row.get("DateOfBirth")

@@ -32,6 +32,15 @@ from misync.fake_mis.data import FakeClass, FakePupil, FakeSchoolData, FakeStaff
 from misync.fake_mis.server import FAILURES, PASSWORD, RELYING_PARTY, SCENARIOS, THIRD_PARTY_ID, WONDE_TOKEN, FakeMis
 
 __all__ = [
-    "FAILURES", "PASSWORD", "RELYING_PARTY", "SCENARIOS", "THIRD_PARTY_ID", "WONDE_TOKEN",
-    "FakeClass", "FakeMis", "FakePupil", "FakeSchoolData", "FakeStaff",
+    "FAILURES",
+    "PASSWORD",
+    "RELYING_PARTY",
+    "SCENARIOS",
+    "THIRD_PARTY_ID",
+    "WONDE_TOKEN",
+    "FakeClass",
+    "FakeMis",
+    "FakePupil",
+    "FakeSchoolData",
+    "FakeStaff",
 ]

@@ -5,8 +5,15 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 YEAR_NAMES = {
-    "N1": "Nursery 1", "N2": "Nursery 2", "R": "Reception", "Y1": "Year 1", "Y2": "Year 2", "Y3": "Year 3",
-    "Y4": "Year 4", "Y5": "Year 5", "Y6": "Year 6",
+    "N1": "Nursery 1",
+    "N2": "Nursery 2",
+    "R": "Reception",
+    "Y1": "Year 1",
+    "Y2": "Year 2",
+    "Y3": "Year 3",
+    "Y4": "Year 4",
+    "Y5": "Year 5",
+    "Y6": "Year 6",
 }
 
 # --- The data --------------------------------------------------------------------------------
@@ -64,7 +71,12 @@ class FakeSchoolData:
         for group in school.groups.order_by("name", "pk"):
             class_ids[group.pk] = group.mis_id or str(group.pk)
             classes.append(
-                FakeClass(mis_id=class_ids[group.pk], name=group.name, code=_class_code(group.name), year_group=group.year_group)
+                FakeClass(
+                    mis_id=class_ids[group.pk],
+                    name=group.name,
+                    code=_class_code(group.name),
+                    year_group=group.year_group,
+                )
             )
         current = {
             m["user_id"]: m["group_id"]
@@ -85,9 +97,19 @@ class FakeSchoolData:
                 leave_date=row["leave_date"],
                 date_of_birth=row["date_of_birth"],
             )
-            for row in User.objects.filter(school=school, role=Role.PUPIL, status=Status.ACTIVE).order_by("pk").values(
-                "pk", "mis_id", "first_name", "last_name", "year_group", "upn", "admission_number", "start_date",
-                "leave_date", "date_of_birth",
+            for row in User.objects.filter(school=school, role=Role.PUPIL, status=Status.ACTIVE)
+            .order_by("pk")
+            .values(
+                "pk",
+                "mis_id",
+                "first_name",
+                "last_name",
+                "year_group",
+                "upn",
+                "admission_number",
+                "start_date",
+                "leave_date",
+                "date_of_birth",
             )
         ]
         teaching = {}
@@ -105,9 +127,9 @@ class FakeSchoolData:
                 email=row["email"] or None,
                 is_teacher=bool(teaching.get(row["pk"])),
             )
-            for row in User.objects.filter(school=school, role=Role.STAFF, status=Status.ACTIVE).order_by("pk").values(
-                "pk", "mis_id", "first_name", "last_name", "email"
-            )
+            for row in User.objects.filter(school=school, role=Role.STAFF, status=Status.ACTIVE)
+            .order_by("pk")
+            .values("pk", "mis_id", "first_name", "last_name", "email")
         ]
         return cls(
             name=school.name,
@@ -120,7 +142,13 @@ class FakeSchoolData:
 
     @classmethod
     def generate(
-        cls, *, n_pupils: int, seed: int = 0, class_size: int = 30, name: str = "", school_ref: str = "",
+        cls,
+        *,
+        n_pupils: int,
+        seed: int = 0,
+        class_size: int = 30,
+        name: str = "",
+        school_ref: str = "",
         term_start: date = date(2025, 9, 3),
     ) -> "FakeSchoolData":
         """A primary school of `n_pupils` spread evenly over Reception to Year 6, two or more classes
@@ -142,8 +170,14 @@ class FakeSchoolData:
                 title, forename, surname = rng.choice(_TITLES), rng.choice(_STAFF_FORENAMES), rng.choice(_SURNAMES)
                 staff_id = str(5000 + len(staff))
                 staff.append(
-                    FakeStaff(mis_id=staff_id, title=title, forename=forename, surname=surname, class_ids=(class_id,),
-                              email=f"staff{staff_id}@school.example")
+                    FakeStaff(
+                        mis_id=staff_id,
+                        title=title,
+                        forename=forename,
+                        surname=surname,
+                        class_ids=(class_id,),
+                        email=f"staff{staff_id}@school.example",
+                    )
                 )
         by_year = {year: [c for c in classes if c.year_group == year] for year in years}
         pupils = []
@@ -260,10 +294,52 @@ _TREES = ["Oak", "Ash", "Birch", "Elm", "Hazel", "Holly", "Maple", "Rowan"]
 _TITLES = ["Mrs", "Mr", "Miss", "Ms"]
 _STAFF_FORENAMES = ["Helen", "David", "Sarah", "Anjali", "Tom", "Joanna", "Laura", "James", "Grace", "Ewan"]
 _FORENAMES = [
-    "Amelia", "Oliver", "Zoë", "Muhammad", "Siobhán", "Łukasz", "Aisha", "Noah", "Freya", "Leo", "Priya", "Kwame",
-    "Isla", "Oscar", "Chloé", "Mateusz", "Fatima", "Harry", "Niamh", "Arjun", "Grace", "Jack", "Amara", "Yusuf",
+    "Amelia",
+    "Oliver",
+    "Zoë",
+    "Muhammad",
+    "Siobhán",
+    "Łukasz",
+    "Aisha",
+    "Noah",
+    "Freya",
+    "Leo",
+    "Priya",
+    "Kwame",
+    "Isla",
+    "Oscar",
+    "Chloé",
+    "Mateusz",
+    "Fatima",
+    "Harry",
+    "Niamh",
+    "Arjun",
+    "Grace",
+    "Jack",
+    "Amara",
+    "Yusuf",
 ]
 _SURNAMES = [
-    "Smith", "Jones", "O'Brien", "Nguyễn", "Kowalski", "Patel", "Okafor", "Williams", "Brown", "Taylor", "Khan",
-    "Davies", "Evans", "Wilson", "Ahmed", "Murphy", "Wiśniewska", "Mensah", "Hughes", "Ali", "Chen", "Singh",
+    "Smith",
+    "Jones",
+    "O'Brien",
+    "Nguyễn",
+    "Kowalski",
+    "Patel",
+    "Okafor",
+    "Williams",
+    "Brown",
+    "Taylor",
+    "Khan",
+    "Davies",
+    "Evans",
+    "Wilson",
+    "Ahmed",
+    "Murphy",
+    "Wiśniewska",
+    "Mensah",
+    "Hughes",
+    "Ali",
+    "Chen",
+    "Singh",
 ]

@@ -23,8 +23,15 @@ PASSWORD = "fake-mis-password"
 WONDE_TOKEN = "fake-wonde-token"
 
 XPORTER_YEAR_LABELS = {
-    "N1": "Year  N1", "N2": "Year  N2", "R": "Reception", "Y1": "Year  1", "Y2": "Year  2", "Y3": "Year  3",
-    "Y4": "Year  4", "Y5": "Year  5", "Y6": "Year  6",
+    "N1": "Year  N1",
+    "N2": "Year  N2",
+    "R": "Reception",
+    "Y1": "Year  1",
+    "Y2": "Year  2",
+    "Y3": "Year  3",
+    "Y4": "Year  4",
+    "Y5": "Year  5",
+    "Y6": "Year  6",
 }
 WONDE_NC_YEARS = {"N1": "N1", "N2": "N2", "R": "R", "Y1": "1", "Y2": "2", "Y3": "3", "Y4": "4", "Y5": "5", "Y6": "6"}
 
@@ -39,12 +46,16 @@ def _iso(value: date | None) -> str | None:
 def _wonde_date(value) -> dict | None:
     if value is None:
         return None
-    text = value.strftime("%Y-%m-%d %H:%M:%S.000000") if isinstance(value, datetime) else f"{value.isoformat()} 00:00:00.000000"
+    text = (
+        value.strftime("%Y-%m-%d %H:%M:%S.000000")
+        if isinstance(value, datetime)
+        else f"{value.isoformat()} 00:00:00.000000"
+    )
     return {"date": text, "timezone_type": 3, "timezone": "Europe/London"}
 
 
 def _upi(kind: str, mis_id: str) -> str:
-    return hashlib.md5(f"{kind}:{mis_id}".encode()).hexdigest()  # noqa: S324 - an id, not security
+    return hashlib.md5(f"{kind}:{mis_id}".encode()).hexdigest()  # an id, not security
 
 
 def _wonde_id(kind: str, mis_id: str) -> str:
@@ -108,8 +119,14 @@ class _Render:
     def xporter_group(self, klass: FakeClass) -> dict:
         teacher = next((s.mis_id for s in self.data.staff if klass.mis_id in s.class_ids), None)
         return {
-            "Id": klass.mis_id, "XID": f"x{klass.mis_id}", "IdaasId": f"GR-{klass.mis_id}", "Type": "RegGrp",
-            "Code": klass.code, "Name": klass.name, "PrimaryStaffId": teacher, "Staff": None,
+            "Id": klass.mis_id,
+            "XID": f"x{klass.mis_id}",
+            "IdaasId": f"GR-{klass.mis_id}",
+            "Type": "RegGrp",
+            "Code": klass.code,
+            "Name": klass.name,
+            "PrimaryStaffId": teacher,
+            "Staff": None,
             "NumStudents": len(self.pupils_by_class.get(klass.mis_id, [])),
             "LastUpdated": "2026-01-05T01:38:21.48",
         }
@@ -117,47 +134,89 @@ class _Render:
     def xporter_staff(self, member: FakeStaff) -> dict:
         codes = [self.classes_by_id[c].code for c in member.class_ids if c in self.classes_by_id]
         return {
-            "Id": member.mis_id, "XID": f"x{member.mis_id}", "Title": member.title or None, "StaffCode": None,
-            "StaffStatus": "Current", "Forename": member.forename, "Surname": member.surname,
+            "Id": member.mis_id,
+            "XID": f"x{member.mis_id}",
+            "Title": member.title or None,
+            "StaffCode": None,
+            "StaffStatus": "Current",
+            "Forename": member.forename,
+            "Surname": member.surname,
             "DisplayName": f"{member.title} {member.forename[:1]} {member.surname}".strip(),
-            "WorkEmail": member.email, "LegalForename": member.forename, "LegalSurname": member.surname,
-            "IsTeacher": 1 if member.is_teacher else 0, "IsSupport": 0 if member.is_teacher else 1,
-            "RegGroup": ",".join(codes) or None, "LastUpdated": "2026-01-05T01:29:18.57",
+            "WorkEmail": member.email,
+            "LegalForename": member.forename,
+            "LegalSurname": member.surname,
+            "IsTeacher": 1 if member.is_teacher else 0,
+            "IsSupport": 0 if member.is_teacher else 1,
+            "RegGroup": ",".join(codes) or None,
+            "LastUpdated": "2026-01-05T01:29:18.57",
         }
 
     # Wonde
 
     def wonde_class(self, klass: FakeClass, include: set[str]) -> dict:
         row = {
-            "id": _wonde_id("class", klass.mis_id), "mis_id": klass.mis_id, "name": klass.name, "code": klass.code,
-            "description": klass.name, "subject": None, "alternative": None, "priority": None,
-            "academic_year": None, "restored_at": None, "meta": None,
+            "id": _wonde_id("class", klass.mis_id),
+            "mis_id": klass.mis_id,
+            "name": klass.name,
+            "code": klass.code,
+            "description": klass.name,
+            "subject": None,
+            "alternative": None,
+            "priority": None,
+            "academic_year": None,
+            "restored_at": None,
+            "meta": None,
         }
         if "students" in include:
-            row["students"] = {"data": [self.wonde_student(p, set()) for p in self.pupils_by_class.get(klass.mis_id, [])]}
+            row["students"] = {
+                "data": [self.wonde_student(p, set()) for p in self.pupils_by_class.get(klass.mis_id, [])]
+            }
         if "employees" in include:
-            row["employees"] = {"data": [self.wonde_employee(s, set()) for s in self.data.staff if klass.mis_id in s.class_ids]}
+            row["employees"] = {
+                "data": [self.wonde_employee(s, set()) for s in self.data.staff if klass.mis_id in s.class_ids]
+            }
         return row
 
     def wonde_student(self, pupil: FakePupil, include: set[str]) -> dict:
         row = {
-            "id": _wonde_id("pupil", pupil.mis_id), "upi": _upi("pupil", pupil.mis_id), "mis_id": pupil.mis_id,
-            "initials": f"{pupil.forename[:1]}{pupil.surname[:1]}", "surname": pupil.surname,
-            "forename": pupil.forename, "middle_names": None, "legal_surname": pupil.surname,
-            "legal_forename": pupil.forename, "gender": None, "date_of_birth": _wonde_date(pupil.date_of_birth),
+            "id": _wonde_id("pupil", pupil.mis_id),
+            "upi": _upi("pupil", pupil.mis_id),
+            "mis_id": pupil.mis_id,
+            "initials": f"{pupil.forename[:1]}{pupil.surname[:1]}",
+            "surname": pupil.surname,
+            "forename": pupil.forename,
+            "middle_names": None,
+            "legal_surname": pupil.surname,
+            "legal_forename": pupil.forename,
+            "gender": None,
+            "date_of_birth": _wonde_date(pupil.date_of_birth),
             "restored_at": None,
         }
         if "education_details" in include:
-            row["education_details"] = {"data": {
-                "id": row["id"], "upn": pupil.upn, "admission_number": pupil.admission_number,
-                "current_nc_year": WONDE_NC_YEARS.get(pupil.year_group), "admission_date": _wonde_date(pupil.start_date),
-                "leaving_date": _wonde_date(pupil.leave_date),
-            }}
+            row["education_details"] = {
+                "data": {
+                    "id": row["id"],
+                    "upn": pupil.upn,
+                    "admission_number": pupil.admission_number,
+                    "current_nc_year": WONDE_NC_YEARS.get(pupil.year_group),
+                    "admission_date": _wonde_date(pupil.start_date),
+                    "leaving_date": _wonde_date(pupil.leave_date),
+                }
+            }
         if "year" in include:
-            row["year"] = {"data": {
-                "id": f"Y{pupil.year_group}", "code": WONDE_NC_YEARS.get(pupil.year_group),
-                "name": YEAR_NAMES.get(pupil.year_group), "description": YEAR_NAMES.get(pupil.year_group), "type": "YEAR",
-            }} if pupil.year_group else {"data": None}
+            row["year"] = (
+                {
+                    "data": {
+                        "id": f"Y{pupil.year_group}",
+                        "code": WONDE_NC_YEARS.get(pupil.year_group),
+                        "name": YEAR_NAMES.get(pupil.year_group),
+                        "description": YEAR_NAMES.get(pupil.year_group),
+                        "type": "YEAR",
+                    }
+                }
+                if pupil.year_group
+                else {"data": None}
+            )
         if "classes" in include:
             klass = self.classes_by_id.get(pupil.class_id)
             row["classes"] = {"data": [self.wonde_class(klass, set())] if klass else []}
@@ -165,14 +224,26 @@ class _Render:
 
     def wonde_employee(self, member: FakeStaff, include: set[str]) -> dict:
         row = {
-            "id": _wonde_id("staff", member.mis_id), "upi": _upi("staff", member.mis_id), "mis_id": member.mis_id,
-            "initials": f"{member.forename[:1]}{member.surname[:1]}", "title": member.title or None,
-            "surname": member.surname, "forename": member.forename, "middle_names": None,
-            "legal_surname": member.surname, "legal_forename": member.forename, "gender": None,
-            "date_of_birth": None, "restored_at": None,
+            "id": _wonde_id("staff", member.mis_id),
+            "upi": _upi("staff", member.mis_id),
+            "mis_id": member.mis_id,
+            "initials": f"{member.forename[:1]}{member.surname[:1]}",
+            "title": member.title or None,
+            "surname": member.surname,
+            "forename": member.forename,
+            "middle_names": None,
+            "legal_surname": member.surname,
+            "legal_forename": member.forename,
+            "gender": None,
+            "date_of_birth": None,
+            "restored_at": None,
         }
         if "classes" in include:
-            row["classes"] = {"data": [self.wonde_class(self.classes_by_id[c], set()) for c in member.class_ids if c in self.classes_by_id]}
+            row["classes"] = {
+                "data": [
+                    self.wonde_class(self.classes_by_id[c], set()) for c in member.class_ids if c in self.classes_by_id
+                ]
+            }
         return row
 
 
@@ -184,7 +255,7 @@ class _Handler(BaseHTTPRequestHandler):
     fake: "FakeMis"
     control_only = False
 
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's name
+    def log_message(self, format, *args):
         if self.fake.verbose:
             super().log_message(format, *args)
 
@@ -246,9 +317,11 @@ class _Handler(BaseHTTPRequestHandler):
             request = json.loads(body or b"{}")
         except ValueError:
             request = {}
-        if not isinstance(request, dict) or request.get("password") != self.fake.password or str(
-            request.get("estab")
-        ) != self.fake.data.school_ref:
+        if (
+            not isinstance(request, dict)
+            or request.get("password") != self.fake.password
+            or str(request.get("estab")) != self.fake.data.school_ref
+        ):
             return self._send(401, _ERROR_BODIES["401"])
         expires = (datetime.now(UK) + timedelta(hours=1)).astimezone(UK).isoformat()
         return self._send(200, {"token": self.fake.token, "expires": expires})
@@ -270,7 +343,11 @@ class _Handler(BaseHTTPRequestHandler):
             key, draw, extra = "Students", render.xporter_student, {"StudentSiblings": []}
         elif endpoint == "Groups":
             items = list(render.data.classes) if query.get("type") in (None, "RegGrp") else []
-            key, draw, extra = "Group", render.xporter_group, {"StaffMembers": [], "StudentMembers": [], "GroupTypes": []}
+            key, draw, extra = (
+                "Group",
+                render.xporter_group,
+                {"StaffMembers": [], "StudentMembers": [], "GroupTypes": []},
+            )
         elif endpoint == "Staff":
             items, key, draw, extra = list(render.data.staff), "Staff", render.xporter_staff, {}
         else:
@@ -282,16 +359,26 @@ class _Handler(BaseHTTPRequestHandler):
         extracted = datetime.now(UK).replace(tzinfo=None, microsecond=0)
         if render.failure == "stale":
             extracted -= timedelta(days=3)
-        return self._send(200, {
-            key: [draw(item) for item in items[(page - 1) * size : page * size]],
-            **extra,
-            "meta": [{"Id": 1, "MIS": "fakemis", "Version": "1", "DateTime": extracted.isoformat()}] if page == 1 else [],
-            # Like the real service, NextPage is written even on the last page.
-            "__pagination__": [{
-                "PageSize": size, "PageNumber": page, "PageCount": count, "RowCount": len(items),
-                "NextPage": f"?page={page + 1}&pageSize={size}",
-            }],
-        })
+        return self._send(
+            200,
+            {
+                key: [draw(item) for item in items[(page - 1) * size : page * size]],
+                **extra,
+                "meta": [{"Id": 1, "MIS": "fakemis", "Version": "1", "DateTime": extracted.isoformat()}]
+                if page == 1
+                else [],
+                # Like the real service, NextPage is written even on the last page.
+                "__pagination__": [
+                    {
+                        "PageSize": size,
+                        "PageNumber": page,
+                        "PageCount": count,
+                        "RowCount": len(items),
+                        "NextPage": f"?page={page + 1}&pageSize={size}",
+                    }
+                ],
+            },
+        )
 
     # Wonde
 
@@ -322,14 +409,21 @@ class _Handler(BaseHTTPRequestHandler):
                 {**query, "page": number}, safe=","
             )
 
-        return self._send(200, {
-            "data": [draw(item, include) for item in items[(page - 1) * size : page * size]],
-            "meta": {"pagination": {
-                "next": page_url(page + 1) if more else None,
-                "previous": page_url(page - 1) if page > 1 else None,
-                "more": more, "per_page": size, "current_page": page,
-            }},
-        })
+        return self._send(
+            200,
+            {
+                "data": [draw(item, include) for item in items[(page - 1) * size : page * size]],
+                "meta": {
+                    "pagination": {
+                        "next": page_url(page + 1) if more else None,
+                        "previous": page_url(page - 1) if page > 1 else None,
+                        "more": more,
+                        "per_page": size,
+                        "current_page": page,
+                    }
+                },
+            },
+        )
 
     def _send(self, status, payload):
         body = json.dumps(payload).encode()
@@ -341,10 +435,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 _ERROR_BODIES = {
-    "401": {"Message": "Authorization has been denied for this request.", "ExceptionType": None,
-            "ExceptionMessage": None, "InnerException": None},
-    "404": {"Message": "No HTTP resource was found that matches the request URI.", "ExceptionType": None,
-            "ExceptionMessage": None, "InnerException": None},
+    "401": {
+        "Message": "Authorization has been denied for this request.",
+        "ExceptionType": None,
+        "ExceptionMessage": None,
+        "InnerException": None,
+    },
+    "404": {
+        "Message": "No HTTP resource was found that matches the request URI.",
+        "ExceptionType": None,
+        "ExceptionMessage": None,
+        "InnerException": None,
+    },
     "500": {"Message": None, "ExceptionType": None, "ExceptionMessage": "Something went wrong", "InnerException": None},
 }
 
@@ -383,8 +485,16 @@ class _Listener:
 class FakeMis:
     """A running fake MIS. `FakeMis.start(school=...)` in tests; `manage.py fake_mis` for the demo."""
 
-    def __init__(self, data: FakeSchoolData, *, host="127.0.0.1", scenario="normal", failure="none",
-                 today: date | None = None, verbose=False):
+    def __init__(
+        self,
+        data: FakeSchoolData,
+        *,
+        host="127.0.0.1",
+        scenario="normal",
+        failure="none",
+        today: date | None = None,
+        verbose=False,
+    ):
         self.base_data = data
         self.host = host
         self.today = today
@@ -402,9 +512,19 @@ class FakeMis:
         self.set_scenario(scenario)
 
     @classmethod
-    def start(cls, *, school=None, data: FakeSchoolData | None = None, port: int = 0, control_port: int = 0,
-              host: str = "127.0.0.1", scenario: str = "normal", failure: str = "none", today: date | None = None,
-              verbose: bool = False) -> "FakeMis":
+    def start(
+        cls,
+        *,
+        school=None,
+        data: FakeSchoolData | None = None,
+        port: int = 0,
+        control_port: int = 0,
+        host: str = "127.0.0.1",
+        scenario: str = "normal",
+        failure: str = "none",
+        today: date | None = None,
+        verbose: bool = False,
+    ) -> "FakeMis":
         """Serve `data`, or the given School (instance or slug), on `port` (0: a free one)."""
         if data is None:
             if school is None:
@@ -436,18 +556,27 @@ class FakeMis:
         return f"{self.base_url}/v1.0"
 
     def xporter_config(self, **overrides) -> ConnectorConfig:
-        values = dict(
-            base_url=self.base_url,
-            school_ref=self.data.school_ref,
-            credentials={"relying_party": RELYING_PARTY, "third_party_id": THIRD_PARTY_ID, "password": self.password},
-            connect_timeout=2,
-            read_timeout=10,
-        )
+        values = {
+            "base_url": self.base_url,
+            "school_ref": self.data.school_ref,
+            "credentials": {
+                "relying_party": RELYING_PARTY,
+                "third_party_id": THIRD_PARTY_ID,
+                "password": self.password,
+            },
+            "connect_timeout": 2,
+            "read_timeout": 10,
+        }
         return ConnectorConfig(**{**values, **overrides})
 
     def wonde_config(self, **overrides) -> ConnectorConfig:
-        values = dict(base_url=self.wonde_base_url, school_ref=self.data.wonde_id,
-                      credentials={"token": self.wonde_token}, connect_timeout=2, read_timeout=10)
+        values = {
+            "base_url": self.wonde_base_url,
+            "school_ref": self.data.wonde_id,
+            "credentials": {"token": self.wonde_token},
+            "connect_timeout": 2,
+            "read_timeout": 10,
+        }
         return ConnectorConfig(**{**values, **overrides})
 
     # --- switches ----------------------------------------------------------------------------
@@ -483,9 +612,14 @@ class FakeMis:
 
     def state(self) -> dict:
         return {
-            "school": self.data.name, "estab": self.data.school_ref, "wonde_school_id": self.data.wonde_id,
-            "scenario": self.scenario, "failure": self.failure, "pupils": len(self.data.pupils),
-            "classes": len(self.data.classes), "staff": len(self.data.staff),
+            "school": self.data.name,
+            "estab": self.data.school_ref,
+            "wonde_school_id": self.data.wonde_id,
+            "scenario": self.scenario,
+            "failure": self.failure,
+            "pupils": len(self.data.pupils),
+            "classes": len(self.data.classes),
+            "staff": len(self.data.staff),
         }
 
     def stop(self) -> None:

@@ -43,11 +43,11 @@ class CannedServer:
                 payload = payload.encode()
             content_type = {"Content-Type": "application/json"} if json is not None else {}
             fixed = (status, {**content_type, **(headers or {})}, payload)
-            handler = lambda request: fixed  # noqa: E731
+            handler = lambda request: fixed
         self.routes[(method, path)] = handler
 
     def url(self, path=""):
-        host, port = self.server.server_address[:2]
+        _host, port = self.server.server_address[:2]
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{port}{path}"
 
     def start(self):
@@ -142,8 +142,11 @@ def _self_signed_context():
         with open(cert_path, "wb") as out:
             out.write(cert.public_bytes(serialization.Encoding.PEM))
         with open(key_path, "wb") as out:
-            out.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption()))
+            out.write(
+                key.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                )
+            )
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert_path, key_path)
     return context

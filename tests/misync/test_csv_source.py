@@ -62,10 +62,13 @@ class CsvExportTests:
         assert groups["Year 5 Willow"].year_group == "Y5"
 
     def test_headers_match_case_and_space_insensitively_with_aliases(self, tmp_path):
-        path = write_csv(tmp_path, [
-            "first name,LAST NAME,class,mis_id,  upn ,Year,Entry date,Leaving date",
-            "Amy,Patel,6P,5001,J826200100001,6,03/09/2019,",
-        ])
+        path = write_csv(
+            tmp_path,
+            [
+                "first name,LAST NAME,class,mis_id,  upn ,Year,Entry date,Leaving date",
+                "Amy,Patel,6P,5001,J826200100001,6,03/09/2019,",
+            ],
+        )
         amy = fetch(path).pupils[0]
         assert (amy.forename, amy.surname, amy.group_mis_id, amy.year_group) == ("Amy", "Patel", "6P", "Y6")
 
@@ -137,17 +140,23 @@ class CsvExportErrorTests:
 
 class XlsxExportTests:
     def test_it_reads_an_xlsx_export_with_real_dates_and_numbers(self, tmp_path):
-        path = write_xlsx(tmp_path, [
-            HEADER,
-            ["Amy", "Patel", "Year 6 Pine", 5001, "J826200100001", 6, datetime(2019, 9, 3), "23/07/2026"],
-        ])
+        path = write_xlsx(
+            tmp_path,
+            [
+                HEADER,
+                ["Amy", "Patel", "Year 6 Pine", 5001, "J826200100001", 6, datetime(2019, 9, 3), "23/07/2026"],
+            ],
+        )
         amy = fetch(path).pupils[0]
         assert (amy.mis_id, amy.year_group, amy.start_date, amy.leave_date) == (
-            "5001", "Y6", date(2019, 9, 3), date(2026, 7, 23),
+            "5001",
+            "Y6",
+            date(2019, 9, 3),
+            date(2026, 7, 23),
         )
 
     def test_a_formula_cell_is_refused_not_evaluated(self, tmp_path):
-        path = write_xlsx(tmp_path, [HEADER, ["=HYPERLINK(\"http://evil\")", "Patel", "6P", 1, None, "Y6", None, None]])
+        path = write_xlsx(tmp_path, [HEADER, ['=HYPERLINK("http://evil")', "Patel", "6P", 1, None, "Y6", None, None]])
         error = error_of(path)
         assert error.kind == "bad_format" and "formula" in error.message and "A2" in error.message
 

@@ -48,7 +48,11 @@ class FakeMisServesBothShapesTests:
     def test_xporter_and_wonde_give_the_same_school(self, fake, generated):
         via_xporter, via_wonde = xporter(fake), wonde(fake)
         assert len(via_xporter.pupils) == len(via_wonde.pupils) == 120
-        assert {p.upn for p in via_xporter.pupils} == {p.upn for p in via_wonde.pupils} == {p.upn for p in generated.pupils}
+        assert (
+            {p.upn for p in via_xporter.pupils}
+            == {p.upn for p in via_wonde.pupils}
+            == {p.upn for p in generated.pupils}
+        )
         assert len(via_xporter.groups) == len(via_wonde.groups) == len(generated.classes)
         assert len(via_xporter.staff) == len(via_wonde.staff) == len(generated.staff)
         assert via_xporter.warnings == () and via_wonde.warnings == ()
@@ -94,7 +98,13 @@ class FakeMisServesBothShapesTests:
 class FakeMisFailureSwitchTests:
     @pytest.mark.parametrize(
         "failure,kind",
-        [("down", "unreachable"), ("401", "auth"), ("404", "not_found"), ("500", "server_error"), ("malformed", "bad_format")],
+        [
+            ("down", "unreachable"),
+            ("401", "auth"),
+            ("404", "not_found"),
+            ("500", "server_error"),
+            ("malformed", "bad_format"),
+        ],
     )
     def test_each_failure_reaches_the_xporter_connector_as_its_kind(self, fake, failure, kind):
         fake.set_failure(failure)
@@ -102,7 +112,13 @@ class FakeMisFailureSwitchTests:
 
     @pytest.mark.parametrize(
         "failure,kind",
-        [("down", "unreachable"), ("401", "auth"), ("404", "not_found"), ("500", "server_error"), ("malformed", "bad_format")],
+        [
+            ("down", "unreachable"),
+            ("401", "auth"),
+            ("404", "not_found"),
+            ("500", "server_error"),
+            ("malformed", "bad_format"),
+        ],
     )
     def test_each_failure_reaches_the_wonde_connector_as_its_kind(self, fake, failure, kind):
         fake.set_failure(failure)
@@ -213,7 +229,9 @@ class FakeSchoolDataTests:
         assert [(p.mis_id, p.upn, p.admission_number, p.class_id) for p in data.pupils] == [
             (str(people.pupil.pk), "J826200100001", "001275", str(people.class_a.pk)),
         ]
-        assert [(c.mis_id, c.name, c.year_group) for c in data.classes] == [(str(people.class_a.pk), "Year 3 Oak", "Y3")]
+        assert [(c.mis_id, c.name, c.year_group) for c in data.classes] == [
+            (str(people.class_a.pk), "Year 3 Oak", "Y3")
+        ]
         teacher = next(s for s in data.staff if s.mis_id == str(people.teacher.pk))
         assert teacher.class_ids == (str(people.class_a.pk),) and teacher.is_teacher
 
@@ -248,7 +266,11 @@ class FakeMisCommandTests:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "dbprimary.settings"}
         proc = subprocess.Popen(
             [sys.executable, "manage.py", "fake_mis", "--port", "0", "--generate", "40", "--failure", "stale"],
-            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         try:
             lines = []
@@ -260,8 +282,9 @@ class FakeMisCommandTests:
             state = requests.get(url + "/__fake__/state", timeout=5).json()
             assert state["pupils"] == 40 and state["failure"] == "stale"
             estab = re.search(r"estab (\d+)", "".join(lines + [proc.stdout.readline() for _ in range(4)])).group(1)
-            body = requests.post(url + "/idaas/sts/STS/GetToken", json={"estab": estab, "password": "fake-mis-password"},
-                                 timeout=5).json()
+            body = requests.post(
+                url + "/idaas/sts/STS/GetToken", json={"estab": estab, "password": "fake-mis-password"}, timeout=5
+            ).json()
             assert body["token"]
         finally:
             proc.terminate()

@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -116,7 +116,7 @@ class AsOfTests:
 
     def test_wondes_date_objects_carry_their_zone(self):
         parsed = normalise.parse_as_of({"date": "2023-09-30 05:06:45.000000", "timezone": "UTC"})
-        assert parsed == datetime(2023, 9, 30, 5, 6, 45, tzinfo=timezone.utc)
+        assert parsed == datetime(2023, 9, 30, 5, 6, 45, tzinfo=UTC)
 
     def test_unreadable_or_missing_times_are_none(self):
         assert normalise.parse_as_of("yesterday") is None

@@ -26,13 +26,18 @@ def serve_wonde(server: CannedServer, pages: dict[str, list[dict]]):
         def handler(request):
             number = int(request.query.get("page", "1"))
             endpoint_pages = pages[endpoint]
-            body = copy.deepcopy(endpoint_pages[number - 1]) if number <= len(endpoint_pages) else {"data": [], "meta": {}}
+            body = (
+                copy.deepcopy(endpoint_pages[number - 1]) if number <= len(endpoint_pages) else {"data": [], "meta": {}}
+            )
             more = number < len(endpoint_pages)
             body["meta"] = {
                 **(body.get("meta") or {}),
                 "pagination": {
                     "next": server.url(f"{ROOT}/{endpoint}?page={number + 1}") if more else None,
-                    "previous": None, "more": more, "per_page": 50, "current_page": number,
+                    "previous": None,
+                    "more": more,
+                    "per_page": 50,
+                    "current_page": number,
                 },
             }
             return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
@@ -61,18 +66,26 @@ def server():
 
 
 def fetch(server, **overrides):
-    values = dict(base_url=server.url("/v1.0"), school_ref=SCHOOL, credentials={"token": "wonde-token"}, read_timeout=5)
+    values = {
+        "base_url": server.url("/v1.0"),
+        "school_ref": SCHOOL,
+        "credentials": {"token": "wonde-token"},
+        "read_timeout": 5,
+    }
     values.update(overrides)
     return get_connector("wonde", ConnectorConfig(**values)).fetch()
 
 
 class WondeFetchTests:
     def test_it_reads_every_page_of_every_endpoint_with_the_bearer_token(self, server):
-        serve_wonde(server, {
-            "students": [fixture("students"), second_page("students")],
-            "employees": [fixture("employees")],
-            "classes": [fixture("classes")],
-        })
+        serve_wonde(
+            server,
+            {
+                "students": [fixture("students"), second_page("students")],
+                "employees": [fixture("employees")],
+                "classes": [fixture("classes")],
+            },
+        )
         snapshot = fetch(server)
         assert len(snapshot.pupils) == 100
         assert len(snapshot.staff) == 50
@@ -111,11 +124,15 @@ class WondeFetchTests:
         page = fixture("students")
         page["data"][0].update(
             date_of_birth={"date": "2016-05-04 00:00:00.000000", "timezone_type": 3, "timezone": "Europe/London"},
-            education_details={"data": {
-                "upn": upn.lower(), "admission_number": "001234", "current_nc_year": "5",
-                "admission_date": {"date": "2021-09-03 00:00:00.000000", "timezone": "Europe/London"},
-                "leaving_date": "2026-07-23",
-            }},
+            education_details={
+                "data": {
+                    "upn": upn.lower(),
+                    "admission_number": "001234",
+                    "current_nc_year": "5",
+                    "admission_date": {"date": "2021-09-03 00:00:00.000000", "timezone": "Europe/London"},
+                    "leaving_date": "2026-07-23",
+                }
+            },
             year={"data": {"id": "Y1", "code": "Year 5", "name": "Year 5"}},
             classes={"data": [{"id": "A1368212571", "name": "10A/As1"}]},
         )
@@ -130,7 +147,9 @@ class WondeFetchTests:
         classes = fixture("classes")
         classes["data"][0]["students"] = {"data": [{"id": "A87366201"}]}
         classes["data"][0]["employees"] = {"data": [{"id": "A571916931"}]}
-        serve_wonde(server, {"students": [fixture("students")], "employees": [fixture("employees")], "classes": [classes]})
+        serve_wonde(
+            server, {"students": [fixture("students")], "employees": [fixture("employees")], "classes": [classes]}
+        )
         snapshot = fetch(server)
         assert snapshot.pupils[0].group_mis_id == "A1368212571"
         kris = next(s for s in snapshot.staff if s.surname == "Wells")

@@ -34,21 +34,22 @@ def serve_xporter(server: CannedServer, *, students=None):
     server.route(
         "GET",
         f"{ROOT}/Students/",
-        handler=page_handler(students or {"1": fixture("students_1.json"), "2": fixture("students_2.json")},
-                             {"Students": [], "meta": []}),
+        handler=page_handler(
+            students or {"1": fixture("students_1.json"), "2": fixture("students_2.json")}, {"Students": [], "meta": []}
+        ),
     )
     server.route("GET", f"{ROOT}/Groups/", handler=page_handler({"1": fixture("groups.json")}, {"Group": []}))
     server.route("GET", f"{ROOT}/Staff/", handler=page_handler({"1": fixture("staff.json")}, {"Staff": []}))
 
 
 def config(server, **overrides):
-    values = dict(
-        base_url=server.url(),
-        school_ref=ESTAB,
-        credentials={"relying_party": "relying-party.com", "third_party_id": "tp-1", "password": "s3cret"},
-        connect_timeout=2,
-        read_timeout=5,
-    )
+    values = {
+        "base_url": server.url(),
+        "school_ref": ESTAB,
+        "credentials": {"relying_party": "relying-party.com", "third_party_id": "tp-1", "password": "s3cret"},
+        "connect_timeout": 2,
+        "read_timeout": 5,
+    }
     values.update(overrides)
     return ConnectorConfig(**values)
 
@@ -70,7 +71,10 @@ class XporterFetchTests:
         token_request = server.requests[0]
         assert token_request.path == TOKEN_PATH
         assert token_request.json() == {
-            "relyingParty": "relying-party.com", "thirdPartyId": "tp-1", "estab": ESTAB, "password": "s3cret",
+            "relyingParty": "relying-party.com",
+            "thirdPartyId": "tp-1",
+            "estab": ESTAB,
+            "password": "s3cret",
         }
         data_requests = [r for r in server.requests if r.method == "GET"]
         assert data_requests and all(r.headers["Authorization"] == "Idaas tok-123" for r in data_requests)
@@ -88,7 +92,7 @@ class XporterFetchTests:
         fetch(server)
         student_requests = [r for r in server.requests if r.path == f"{ROOT}/Students/"]
         assert all(r.query["options"] == "includeLeavers,includePreAdmissions" for r in student_requests)
-        assert [r.query["type"] for r in server.requests if r.path == f"{ROOT}/Groups/"][0] == "RegGrp"
+        assert next(r.query["type"] for r in server.requests if r.path == f"{ROOT}/Groups/") == "RegGrp"
 
     def test_it_normalises_the_pupils_as_the_mis_wrote_them(self, server):
         serve_xporter(server)
@@ -140,7 +144,8 @@ class XporterFetchTests:
         serve_xporter(server, students={"1": sparse})
         pupils = fetch(server).pupils
         assert [(p.mis_id, p.forename, p.year_group, p.group_mis_id) for p in pupils] == [
-            ("3116", "", "", None), ("3217", "", "", None),
+            ("3116", "", "", None),
+            ("3217", "", "", None),
         ]
 
     def test_a_value_that_is_not_a_date_is_a_warning_not_a_failure(self, server):
@@ -160,7 +165,9 @@ class XporterErrorTests:
         return caught.value
 
     def test_a_refused_token_is_an_auth_error(self, server):
-        server.route("POST", TOKEN_PATH, status=401, json={"Message": "Authorization has been denied for this request."})
+        server.route(
+            "POST", TOKEN_PATH, status=401, json={"Message": "Authorization has been denied for this request."}
+        )
         error = self.kind_of(server)
         assert error.kind == "auth" and error.permanent and error.status == 401
         assert "denied" in error.detail
@@ -190,13 +197,20 @@ class XporterErrorTests:
 
     def test_an_error_body_about_credentials_is_an_auth_error(self, server):
         serve_xporter(server)
-        body = {"Message": None, "ExceptionType": "SecurityException", "ExceptionMessage": "Invalid token", "InnerException": None}
+        body = {
+            "Message": None,
+            "ExceptionType": "SecurityException",
+            "ExceptionMessage": "Invalid token",
+            "InnerException": None,
+        }
         server.route("GET", f"{ROOT}/Staff/", json=body)
         assert self.kind_of(server).kind == "auth"
 
     def test_a_body_that_is_not_json_is_bad_format(self, server):
         serve_xporter(server)
-        server.route("GET", f"{ROOT}/Students/", body=b"<html>Proxy login</html>", headers={"Content-Type": "text/html"})
+        server.route(
+            "GET", f"{ROOT}/Students/", body=b"<html>Proxy login</html>", headers={"Content-Type": "text/html"}
+        )
         error = self.kind_of(server)
         assert error.kind == "bad_format" and error.permanent
 

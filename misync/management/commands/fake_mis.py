@@ -17,19 +17,29 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8765, help="port for the MIS API (0: any free port)")
-        parser.add_argument("--control-port", type=int, default=None,
-                            help="port for the control API, which stays up while the MIS is down (default: port + 1)")
+        parser.add_argument(
+            "--control-port",
+            type=int,
+            default=None,
+            help="port for the control API, which stays up while the MIS is down (default: port + 1)",
+        )
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--school", default="demo", help="slug of the school whose accounts to serve")
-        parser.add_argument("--generate", type=int, metavar="N", default=None,
-                            help="serve N generated pupils instead of a school from the database")
+        parser.add_argument(
+            "--generate",
+            type=int,
+            metavar="N",
+            default=None,
+            help="serve N generated pupils instead of a school from the database",
+        )
         parser.add_argument("--seed", type=int, default=1, help="seed for --generate")
         parser.add_argument("--scenario", choices=SCENARIOS, default="normal")
         parser.add_argument("--failure", choices=FAILURES, default="none")
         parser.add_argument("--verbose-requests", action="store_true", help="log every request")
 
-    def handle(self, *args, port, control_port, host, school, generate, seed, scenario, failure, verbose_requests,
-               **options):
+    def handle(
+        self, *args, port, control_port, host, school, generate, seed, scenario, failure, verbose_requests, **options
+    ):
         if generate is not None:
             if generate < 0:
                 raise CommandError("--generate must be 0 or more")
@@ -45,13 +55,22 @@ class Command(BaseCommand):
         if control_port is None:
             control_port = port + 1 if port else 0
         try:
-            fake = FakeMis.start(data=data, port=port, control_port=control_port, host=host, scenario=scenario,
-                                 failure=failure, verbose=verbose_requests)
+            fake = FakeMis.start(
+                data=data,
+                port=port,
+                control_port=control_port,
+                host=host,
+                scenario=scenario,
+                failure=failure,
+                verbose=verbose_requests,
+            )
         except OSError as exc:
             raise CommandError(f"Could not listen on {host}:{port} or {control_port}: {exc}") from None
 
         out = self.stdout.write
-        out(f"Fake MIS for {data.name}: {len(data.pupils)} pupils, {len(data.classes)} classes, {len(data.staff)} staff")
+        out(
+            f"Fake MIS for {data.name}: {len(data.pupils)} pupils, {len(data.classes)} classes, {len(data.staff)} staff"
+        )
         out(f"Serving on {fake.base_url}  (control API on {fake.control_url})")
         out(f"Scenario {fake.scenario}, failure {fake.failure}")
         out("")
