@@ -22,7 +22,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
 
 from misync import normalise
 from misync.connectors.base import Connector, SourceError, register
@@ -192,11 +191,11 @@ def _csv_rows(data: bytes):
 
 
 def _xlsx_rows(data: bytes):
+    # A damaged or renamed file fails inside zipfile or the XML parser, when opened or later
+    # while its rows are read (read-only mode is lazy), so both are guarded.
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (InvalidFileException, KeyError, ValueError, OSError, EOFError) as exc:
-        raise SourceError("The file is not a readable .xlsx workbook", kind="bad_format") from exc
-    except Exception as exc:  # zipfile and XML errors from a damaged or renamed file
+    except Exception as exc:
         raise SourceError("The file is not a readable .xlsx workbook", kind="bad_format") from exc
     try:
         sheet = workbook.worksheets[0]
@@ -214,5 +213,9 @@ def _xlsx_rows(data: bytes):
                 values.append(cell.value)
             rows.append(values)
         return rows
+    except SourceError:
+        raise
+    except Exception as exc:
+        raise SourceError("The workbook's first sheet could not be read", kind="bad_format") from exc
     finally:
         workbook.close()
