@@ -165,6 +165,19 @@ class XlsxExportTests:
         path.write_bytes(b"PK\x03\x04 not really a zip")
         assert error_of(path).kind == "bad_format"
 
+    def test_a_workbook_whose_sheet_is_damaged_is_refused(self, tmp_path):
+        import zipfile
+
+        good = write_xlsx(tmp_path, [HEADER, ["Amy", "Patel", "6P", 1, None, "Y6", None, None]])
+        damaged = tmp_path / "damaged.xlsx"
+        with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+            for item in source.infolist():
+                content = source.read(item)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    content = content[: len(content) // 2]
+                target.writestr(item, content)
+        assert error_of(damaged).kind == "bad_format"
+
     def test_an_xlsx_without_its_extension_is_sniffed(self, tmp_path):
         path = write_xlsx(tmp_path, [HEADER, ["Amy", "Patel", "6P", 1, None, "Y6", None, None]], name="export")
         buffer = io.BytesIO(path.read_bytes())
