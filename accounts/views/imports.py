@@ -33,7 +33,7 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
 
 @admin_required
 def upload(request):
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
         try:
