@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -33,6 +34,8 @@ from accounts.services.leavers import RefusedError
 logger = logging.getLogger(__name__)
 
 HASH_CHUNK = 25
+# A running job that has not recorded progress for this long is taken to be abandoned by its worker.
+STALE_AFTER_SECONDS = 10 * 60
 # Encrypted passwords of an abandoned preview are unreadable after this long.
 SECRETS_TTL_SECONDS = 24 * 60 * 60
 
@@ -144,10 +147,17 @@ def import_job_start(*, job: ImportJob, include_rows: set[int], enqueue: bool = 
 
 def import_job_run(*, job_id: int, chunk_size: int = HASH_CHUNK) -> ImportJob | None:
     """Hash every password in chunks, recording progress, then apply the import in one transaction."""
-    if ImportJob.objects.filter(pk=job_id, stage=ImportJob.Stage.QUEUED).update(
-        stage=ImportJob.Stage.HASHING, updated_at=timezone.now()
+    # A job whose worker died part-way (acks_late redelivers the task) is claimed again once it
+    # has made no progress for a while: nothing is written until the final transaction, and that
+    # transaction also marks the job done, so running it again is safe.
+    stale = timezone.now() - timedelta(seconds=STALE_AFTER_SECONDS)
+    claimable = Q(stage=ImportJob.Stage.QUEUED) | Q(
+        stage__in=[ImportJob.Stage.HASHING, ImportJob.Stage.SAVING], updated_at__lt=stale
+    )
+    if ImportJob.objects.filter(claimable, pk=job_id).update(
+        stage=ImportJob.Stage.HASHING, progress_done=0, updated_at=timezone.now()
     ) != 1:
-        return None  # already claimed by another worker, or not confirmed
+        return None  # already claimed by another worker, finished, or not confirmed
     job = ImportJob.objects.select_related("school", "admin__school").get(pk=job_id)
     try:
         typed = import_job_typed_passwords(job=job)
@@ -163,9 +173,11 @@ def import_job_run(*, job_id: int, chunk_size: int = HASH_CHUNK) -> ImportJob | 
         ImportJob.objects.filter(pk=job.pk).update(stage=ImportJob.Stage.SAVING, updated_at=timezone.now())
         return import_job_apply(job=job, rows=rows, passwords=passwords)
     except Exception:
+        # Logged with the traceback (never the rows' passwords); the admin sees a plain message.
         logger.exception("Import job %s failed", job_id)
         _fail(job, "Something went wrong while importing, so nothing was imported. Upload the file again to retry.")
-        raise
+        job.refresh_from_db()
+        return job
 
 
 def _fail(job: ImportJob, message: str) -> None:
@@ -238,6 +250,16 @@ def import_job_apply(*, job: ImportJob, rows: list[dict], passwords: dict[int, t
                     for row in rows
                 ],
             )
+            # Marked done inside the transaction: the accounts and "done" are committed together.
+            ImportJob.objects.filter(pk=job.pk).update(
+                stage=ImportJob.Stage.DONE,
+                created_count=len(created),
+                progress_done=len(created),
+                secrets=None,
+                batch=batch,
+                message="",
+                updated_at=timezone.now(),
+            )
     except IntegrityError:
         _fail(job, _clash_message(rows, school))
         job.refresh_from_db()
@@ -259,16 +281,7 @@ def import_job_apply(*, job: ImportJob, rows: list[dict], passwords: dict[int, t
                 for c, row in zip(created, rows)
             ],
         )
-    ImportJob.objects.filter(pk=job.pk).update(
-        stage=ImportJob.Stage.DONE,
-        created_count=len(created),
-        progress_done=len(created),
-        credentials_token=token,
-        secrets=None,
-        batch=batch,
-        message="",
-        updated_at=timezone.now(),
-    )
+    ImportJob.objects.filter(pk=job.pk).update(credentials_token=token)
     job.refresh_from_db()
     return job
 

@@ -1,10 +1,11 @@
 """python manage.py import_pupils --school SLUG FILE [--dry-run] [--create-groups] [--json]
 
 Runs the same reading, validation and commit as the toolbox's Import page. Exit status: 0 when
-imported (or, with --dry-run, when it would import), 1 when validation errors stopped it (nothing
-created), 2 for usage errors (unknown school, unreadable file). Likely duplicates of existing
-pupils are skipped. Generated passwords are not printed (they would end up in logs); give
-passwords in the file, or reset them from the Accounts tab to print login cards.
+imported (or, with --dry-run, when it would import; "created" is then how many it would
+create), 1 when validation errors stopped it (nothing created), 2 for usage errors (unknown
+school, unreadable file). Likely duplicates of existing pupils are skipped. Generated passwords
+are not printed (they would end up in logs); give passwords in the file, or reset them from the
+Accounts tab to print login cards.
 """
 
 import json
@@ -53,9 +54,9 @@ class Command(BaseCommand):
                                 text=f"{len(errors)} problem(s) found; nothing was imported.")
         if options["dry_run"]:
             job.delete()
-            return self._finish(0, created=0, skipped=skipped, errors=[], warnings=job.warnings,
-                                text=f"Dry run: {job.new_count} pupil(s) would be imported, {skipped} skipped.",
-                                would_create=job.new_count)
+            # A dry run reports what it would create.
+            return self._finish(0, created=job.new_count, skipped=skipped, errors=[], warnings=job.warnings,
+                                text=f"Dry run: {job.new_count} pupil(s) would be imported, {skipped} skipped.")
         if not job.new_count:
             job.delete()
             return self._finish(0, created=0, skipped=skipped, errors=[], warnings=job.warnings,
@@ -76,11 +77,9 @@ class Command(BaseCommand):
             self.stderr.write(message)
         sys.exit(2)
 
-    def _finish(self, status: int, *, created, skipped, errors, warnings, text, would_create=None):
+    def _finish(self, status: int, *, created, skipped, errors, warnings, text):
         if self.as_json:
             payload = {"created": created, "skipped": skipped, "errors": errors, "warnings": warnings}
-            if would_create is not None:
-                payload["would_create"] = would_create
             self.stdout.write(json.dumps(payload))
         else:
             for error in errors:

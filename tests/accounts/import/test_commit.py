@@ -87,6 +87,29 @@ class CommitTests:
         assert import_job_run(job_id=job.pk) is None
         assert User.objects.filter(first_name="Amy").count() == 1
 
+    def test_a_job_whose_worker_died_part_way_is_run_again_once_stale(self, people):
+        job = make_job(people, [["Amy", "Khan", "Year 3 Oak"]])
+        start(job)
+        ImportJob.objects.filter(pk=job.pk).update(stage="hashing", progress_done=1)
+        assert import_job_run(job_id=job.pk) is None  # still being worked on
+        ImportJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
+        assert import_job_run(job_id=job.pk).stage == "done"
+        assert User.objects.filter(first_name="Amy").count() == 1
+
+    def test_an_unexpected_failure_marks_the_job_failed_and_wipes_its_secrets(self, people, monkeypatch):
+        job = make_job(people, [["Amy", "Khan", "Year 3 Oak", "", "typed-secret"]],
+                       header=("Forename", "Surname", "Group", "Username", "Password"))
+        start(job)
+
+        def broken_hasher(password):
+            raise OSError("hashing library unavailable")
+
+        monkeypatch.setattr(commit, "make_password", broken_hasher)
+        job = import_job_run(job_id=job.pk)
+        assert job.stage == "failed" and job.secrets is None
+        assert job.message.startswith("Something went wrong while importing, so nothing was imported.")
+        assert not User.objects.filter(first_name="Amy").exists()
+
     def test_an_unconfirmed_preview_is_never_run(self, people):
         job = make_job(people, [["Amy", "Khan", "Year 3 Oak"]])
         assert import_job_run(job_id=job.pk) is None
