@@ -12,8 +12,8 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("operator/", admin.site.urls),
-    path("toolbox/import/", include("accounts.importer.urls")),
     path("", include("accounts.urls")),
     path("communities/", include("communities.urls")),
     path("mis/", include("misync.urls")),
+    path("toolbox/import/", include("accounts.importer.urls")),
 ]
