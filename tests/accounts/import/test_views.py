@@ -117,6 +117,17 @@ class PreviewTests:
         assert 'disabled aria-disabled="true">Import pupils' in content
         assert reverse("import_errors_xlsx", args=[job.pk]) in content
 
+    def test_a_5001_row_file_is_refused_with_the_limit_and_cannot_be_imported(self, client, people):
+        client.force_login(people.admin)
+        rows = [[f"Pupil{i}", "Smith", "Year 3 Oak"] for i in range(5001)]
+        job = job_for(upload(client, xlsx_bytes(rows, header=["Forename", "Surname", "Group"])))
+        content = client.get(reverse("import_preview", args=[job.pk])).content.decode()
+        assert "The file has more than 5,000 pupils; the most you can import at once is 5,000." in content
+        assert 'disabled aria-disabled="true">Import pupils' in content
+        response = client.post(reverse("import_confirm", args=[job.pk]), follow=True)
+        assert "Fix the errors in the file" in response.content.decode()
+        assert not User.objects.filter(first_name="Pupil0").exists()
+
     def test_confirming_a_file_with_errors_is_refused(self, client, people):
         client.force_login(people.admin)
         job = job_for(upload(client, csv_bytes(GOOD_ROWS + [["", "X", "Year 3 Oak"]]), name="p.csv"))
