@@ -162,6 +162,12 @@ def import_job_run(*, job_id: int, chunk_size: int = HASH_CHUNK) -> ImportJob | 
     try:
         typed = import_job_typed_passwords(job=job)
         rows = import_job_rows_to_create(job=job)
+        if any(row["has_password"] and row["row"] not in typed for row in rows):
+            # Never swap a password the admin chose for a generated one without saying so.
+            _fail(job, "Nothing was imported: the passwords typed in the file are kept for 24 hours only and have "
+                       "expired. Upload the file again.")
+            job.refresh_from_db()
+            return job
         passwords: dict[int, tuple[str, str]] = {}
         for start in range(0, len(rows), chunk_size):
             for row in rows[start : start + chunk_size]:

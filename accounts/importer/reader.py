@@ -32,7 +32,7 @@ REQUIRED_COLUMNS = ("forename", "surname", "group")
 _ALIASES = {
     "forename": ["forename", "firstname", "first", "givenname", "preferredforename", "legalforename", "christianname"],
     "surname": ["surname", "lastname", "last", "familyname", "legalsurname"],
-    "group": ["group", "class", "classname", "groupname", "form", "regroup", "reggroup", "registrationgroup", "classgroup"],
+    "group": ["group", "class", "classname", "groupname", "form", "reg", "reggroup", "registrationgroup", "classgroup"],
     "username": ["username", "user", "login", "loginname", "userid"],
     "password": ["password", "pass", "pwd"],
     "admission_number": ["admissionnumber", "admissionno", "admno", "adno", "admission", "admissionnum"],

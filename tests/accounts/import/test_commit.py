@@ -110,6 +110,16 @@ class CommitTests:
         assert job.message.startswith("Something went wrong while importing, so nothing was imported.")
         assert not User.objects.filter(first_name="Amy").exists()
 
+    def test_typed_passwords_that_expired_stop_the_import_rather_than_being_replaced(self, people, time_machine):
+        job = make_job(people, [["Amy", "Khan", "Year 3 Oak", "", "typed-secret"]],
+                       header=("Forename", "Surname", "Group", "Username", "Password"))
+        start(job)
+        time_machine.move_to(timezone.now() + timedelta(hours=25), tick=False)
+        job = import_job_run(job_id=job.pk)
+        assert job.stage == "failed"
+        assert "have expired" in job.message
+        assert not User.objects.filter(first_name="Amy").exists()
+
     def test_an_unconfirmed_preview_is_never_run(self, people):
         job = make_job(people, [["Amy", "Khan", "Year 3 Oak"]])
         assert import_job_run(job_id=job.pk) is None
