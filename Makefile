@@ -44,3 +44,7 @@ check: venv
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
+
+# Spreadsheet import benchmark (issue 4): run with DATABASE_URL pointing at PostgreSQL.
+bench-import: venv
+	$(PY) bench/import_bench.py $(BENCH_ARGS)

@@ -534,3 +534,74 @@ class RolloverRun(models.Model):
 
     def is_done(self, step: str) -> bool:
         return self.done_at(step) is not None
+
+# --- Spreadsheet import -------------------------------------------------------------------
+
+
+
+
+class ImportJob(models.Model):
+    """One uploaded spreadsheet, from its preview to the accounts it created.
+
+    `rows` holds the validated rows as plain JSON *without* passwords. Passwords typed in the
+    spreadsheet (and, while the job is hashing, the generated ones) live only in `secrets`,
+    Fernet-encrypted, and are wiped when the job finishes or fails (DESIGN §5).
+    """
+
+    class Stage(models.TextChoices):
+        PREVIEW = "preview", "Waiting for confirmation"
+        QUEUED = "queued", "Queued"
+        HASHING = "hashing", "Preparing passwords"
+        SAVING = "saving", "Creating accounts"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="import_jobs")
+    # The admin who uploaded the file; None for the import_pupils command.
+    admin = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="import_jobs")
+    file_name = models.CharField(max_length=255)
+    stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.PREVIEW)
+    create_groups = models.BooleanField(default=False)
+    rows = models.JSONField(default=list, blank=True)
+    file_problems = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    missing_groups = models.JSONField(default=list, blank=True)
+    included_rows = models.JSONField(default=list, blank=True, help_text="Likely duplicates the admin ticked to import.")
+    new_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    secrets = models.BinaryField(null=True, blank=True, editable=False)
+    credentials_token = models.CharField(max_length=64, blank=True)
+    message = models.TextField(blank=True)
+    batch = models.ForeignKey(AuditBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=dj_timezone.now)
+    updated_at = models.DateTimeField(default=dj_timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stage__in=["preview", "queued", "hashing", "saving", "done", "failed"]),
+                name="importjob_stage_valid",
+            ),
+        ]
+        indexes = [
+            # Clearing out abandoned previews: jobs by stage and age.
+            models.Index(fields=["stage", "created_at"], name="importjob_stage_age_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_stage_display()})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.stage in (self.Stage.QUEUED, self.Stage.HASHING, self.Stage.SAVING)
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.progress_total:
+            return 0
+        return min(100, round(100 * self.progress_done / self.progress_total))

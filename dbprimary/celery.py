@@ -22,3 +22,10 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=15, hour=3),
     },
 }
+
+# The spreadsheet import's tasks live in a sub-package that autodiscovery does not reach by itself.
+app.autodiscover_tasks(["accounts.importer"])
+app.conf.beat_schedule["expire-import-previews"] = {
+    "task": "accounts.importer.tasks.expire_import_jobs",
+    "schedule": crontab(minute=45, hour=3),
+}

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("communities/", include("communities.urls")),
     path("mis/", include("misync.urls")),
+    path("toolbox/import/", include("accounts.importer.urls")),
 ]

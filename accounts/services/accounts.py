@@ -34,6 +34,8 @@ class NewAccount:
     mis_id: str | None = None
     start_date: date | None = None
     email: str = ""
+    # Already hashed (e.g. by the import's Celery task, in chunks); must be the hash of `password`.
+    password_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def accounts_create(*, ctx: AuditContext, new: list[NewAccount], today: date) ->
                     last_name=n.surname.strip(),
                     role=n.role,
                     email=n.email,
-                    password=make_password(password),
+                    password=n.password_hash or make_password(password),
                     year_group=year_group if n.role == Role.PUPIL else "",
                     theme=(n.theme or theme_for_year_group(year_group)) if n.role == Role.PUPIL else "improver",
                     theme_pinned=pinned and n.role == Role.PUPIL,
