@@ -8,7 +8,7 @@ in accounts.services.rollover.
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import selectors
@@ -25,14 +25,6 @@ from accounts.services.rollover import (
     rollover_run_current,
     rollover_year_groups_apply,
 )
-
-
-def _import_url() -> str | None:
-    """The import's upload page, when that part of the toolbox is installed."""
-    try:
-        return reverse("import_upload")
-    except NoReverseMatch:
-        return None
 
 
 def _school_without_mis(request):
@@ -93,7 +85,6 @@ def wizard(request):
     context = {
         "run": run,
         "tasks": tasks,
-        "import_url": _import_url(),
         "all_done": all(run.is_done(s) for s in STEPS),
         "leavers_year": YEAR_GROUP_LABELS[school.leavers_year_group],
     }

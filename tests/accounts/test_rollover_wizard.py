@@ -147,15 +147,7 @@ class TaskListTests:
         assert reverse("wizard_classes") not in content
         assert not RolloverRun.objects.exists()  # GET never changes anything
 
-    def test_without_the_import_installed_step_four_is_text_without_a_link(self, client, people):
-        client.force_login(people.admin)
-        response = client.get(reverse("wizard"))
-        assert response.context["import_url"] is None
-        assert "4. Import the new intake</a>" not in response.content.decode()
-        assert "4. Import the new intake" in response.content.decode()
-
-    @pytest.mark.urls("tests.accounts.urls_with_import")
-    def test_with_the_import_installed_step_four_links_to_it(self, client, people):
+    def test_step_four_links_to_the_import(self, client, people):
         client.force_login(people.admin)
         response = client.get(reverse("wizard"))
         assert f'<a href="{reverse("import_upload")}">4. Import the new intake</a>' in response.content.decode()
