@@ -8,7 +8,6 @@ in accounts.services.rollover.
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import selectors
