@@ -22,3 +22,10 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=15, hour=3),
     },
 }
+
+# MIS sync (misync): every 15 minutes, queue the nightly run of each school whose local
+# nightly time has passed and that has no run for its local date yet.
+app.conf.beat_schedule["misync-dispatch-nightly"] = {
+    "task": "misync.tasks.dispatch_nightly_syncs",
+    "schedule": crontab(minute="*/15"),
+}
