@@ -1,0 +1,71 @@
+"""Runs and tasks: claims, already running, transient retries, permanent failures."""
+
+from datetime import date
+
+import pytest
+from celery.exceptions import Retry
+
+from misync.connectors.base import SourceError
+from misync.models import SyncRun
+from misync.services import SyncAlreadyRunningError, sync_run_create, sync_run_execute
+from misync.tasks import SYNC_MAX_RETRIES, run_sync
+from tests.misync.connectors import filler, snapshot
+
+pytestmark = pytest.mark.django_db
+
+
+class ClaimTests:
+    def test_a_second_run_while_one_is_queued_reports_already_running(self, connected):
+        sync_run_create(school=connected.school_a, trigger="manual")
+        with pytest.raises(SyncAlreadyRunningError, match="already running"):
+            sync_run_create(school=connected.school_a, trigger="nightly")
+
+    def test_another_school_can_run_at_the_same_time(self, connected):
+        sync_run_create(school=connected.school_a, trigger="manual")
+        assert sync_run_create(school=connected.school_b, trigger="manual").pk
+
+    def test_executing_the_same_run_twice_only_works_once(self, connected, static_source):
+        static_source.next = snapshot(pupils=filler(3))
+        run = sync_run_create(school=connected.school_a, trigger="manual", for_date=date(2026, 9, 10))
+        assert sync_run_execute(run.pk).status == "succeeded"
+        again = sync_run_execute(run.pk)
+        assert again.status == "succeeded" and again.attempts == 1
+        assert static_source.fetched == 1
+
+
+class TaskRetryTests:
+    def test_a_transient_error_is_retried_and_the_run_queued_again(self, connected, static_source):
+        static_source.next = SourceError("Connection timed out", kind="unreachable")
+        run = sync_run_create(school=connected.school_a, trigger="nightly")
+        with pytest.raises(Retry):
+            run_sync.apply(args=[run.pk], throw=True)
+        run.refresh_from_db()
+        assert run.status == "queued" and run.attempts == 1 and run.error_kind == "unreachable"
+
+    def test_the_last_retry_records_the_run_as_failed(self, connected, static_source):
+        static_source.next = SourceError("Server error", kind="server_error", status=503)
+        run = sync_run_create(school=connected.school_a, trigger="nightly")
+        run_sync.apply(args=[run.pk], retries=SYNC_MAX_RETRIES)
+        run.refresh_from_db()
+        assert run.status == "failed" and run.http_status == 503 and run.error_kind == "server_error"
+
+    def test_a_permanent_error_is_never_retried(self, connected, static_source):
+        static_source.next = SourceError("The MIS refused the credentials", kind="auth", status=401)
+        run = sync_run_create(school=connected.school_a, trigger="nightly")
+        run_sync.delay(run.pk)
+        run.refresh_from_db()
+        assert run.status == "failed" and run.attempts == 1 and run.error_kind == "auth"
+        assert static_source.fetched == 1
+
+    def test_a_school_without_settings_fails_with_a_config_error(self, people):
+        run = sync_run_create(school=people.school_b, trigger="manual")
+        run_sync.delay(run.pk)
+        run.refresh_from_db()
+        assert run.status == "failed" and run.error_kind == "config"
+
+    def test_a_successful_task_run_records_its_counts(self, connected, static_source):
+        static_source.next = snapshot(pupils=filler(4))
+        run = sync_run_create(school=connected.school_a, trigger="manual", for_date=date(2026, 9, 10))
+        run_sync.delay(run.pk)
+        run.refresh_from_db()
+        assert run.status == SyncRun.Status.SUCCEEDED and run.created == 4 and run.groups_created == 4
