@@ -12,13 +12,13 @@ import logging
 import time
 import traceback
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.credential_sheets import Credential, credential_sheet_store
@@ -69,9 +69,29 @@ def connector_for(*, school: School):
     return get_connector(connection.connector, config)
 
 
+# A run still "running" after this long was interrupted (worker killed mid-run: its transaction
+# rolled back); one still "queued" after STALE_QUEUED lost its task. Either would otherwise block
+# the school's syncs for ever, because of the one-active-run constraint.
+STALE_RUNNING = timedelta(minutes=30)
+STALE_QUEUED = timedelta(hours=6)
+
+
+def sync_runs_reap_stale(*, school: School) -> int:
+    """Mark this school's interrupted or lost runs as failed; returns how many."""
+    now = timezone.now()
+    return SyncRun.objects.filter(school=school).filter(
+        Q(status=SyncRun.Status.RUNNING, started_at__lt=now - STALE_RUNNING)
+        | Q(status=SyncRun.Status.QUEUED, created_at__lt=now - STALE_QUEUED)
+    ).update(
+        status=SyncRun.Status.FAILED, error_kind="interrupted", finished_at=now,
+        error_message="This run was interrupted before it finished (nothing it planned was applied).",
+    )
+
+
 def sync_run_create(*, school: School, trigger: str, for_date: date | None = None, actor: User | None = None,
                     source: str = "") -> SyncRun:
     """Queue a run; raises SyncAlreadyRunningError when one is queued or running for the school."""
+    sync_runs_reap_stale(school=school)
     try:
         with transaction.atomic():
             return SyncRun.objects.create(
@@ -315,6 +335,17 @@ def login_issue_process(*, issue_id: int) -> LoginIssue | None:
     issue = LoginIssue.objects.select_related("school", "requested_by", "group").filter(pk=issue_id).first()
     if not claimed or issue is None:
         return issue
+    try:
+        return _login_issue_run(issue)
+    except Exception as exc:
+        log.exception("Issuing logins %s failed", issue.pk)
+        LoginIssue.objects.filter(pk=issue.pk).update(
+            status=LoginIssue.Status.FAILED, error_message=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+
+
+def _login_issue_run(issue: LoginIssue) -> LoginIssue:
     school = issue.school
     members = User.objects.filter(
         memberships__group_id=issue.group_id, memberships__role="pupil", memberships__end_date__isnull=True,

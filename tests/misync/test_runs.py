@@ -69,3 +69,38 @@ class TaskRetryTests:
         run_sync.delay(run.pk)
         run.refresh_from_db()
         assert run.status == SyncRun.Status.SUCCEEDED and run.created == 4 and run.groups_created == 4
+
+
+class StaleRunTests:
+    def test_a_run_interrupted_long_ago_no_longer_blocks_the_school(self, connected):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        stuck = sync_run_create(school=connected.school_a, trigger="nightly")
+        SyncRun.objects.filter(pk=stuck.pk).update(status="running", started_at=timezone.now() - timedelta(hours=1))
+        fresh = sync_run_create(school=connected.school_a, trigger="manual")
+        stuck.refresh_from_db()
+        assert stuck.status == "failed" and stuck.error_kind == "interrupted"
+        assert fresh.status == "queued"
+
+    def test_a_run_that_is_really_running_still_blocks(self, connected):
+        from django.utils import timezone
+
+        running = sync_run_create(school=connected.school_a, trigger="nightly")
+        SyncRun.objects.filter(pk=running.pk).update(status="running", started_at=timezone.now())
+        with pytest.raises(SyncAlreadyRunningError):
+            sync_run_create(school=connected.school_a, trigger="manual")
+
+
+class MisEnabledTests:
+    def test_it_is_true_only_for_a_school_with_an_enabled_connection(self, connected):
+        from misync.models import MisConnection
+        from misync.selectors import mis_enabled
+
+        assert mis_enabled(school=connected.school_a) is True
+        assert mis_enabled(school=connected.school_b) is False
+        MisConnection.objects.filter(school=connected.school_a).update(enabled=False)
+        assert mis_enabled(school=connected.school_a) is False
+        connected.school_a.refresh_from_db()
+        assert type(connected.school_a).objects.get(pk=connected.school_a.pk).mis_connection.enabled is False
