@@ -113,7 +113,7 @@ def _fail(run: SyncRun, *, kind: str, message: str, detail: str = "", status: in
     return run
 
 
-def _plan_and_apply(*, run: SyncRun, snapshot: Snapshot, today: date, actor: User | None, force: bool = False) -> SyncRun:
+def _plan_and_apply(*, run: SyncRun, snapshot: Snapshot, today: date, actor: User | None) -> SyncRun:
     """Plan against the current state and apply, or hold. Re-plans if the state moves underneath."""
     school = run.school
     thresholds = thresholds_for(school=school)
@@ -122,7 +122,7 @@ def _plan_and_apply(*, run: SyncRun, snapshot: Snapshot, today: date, actor: Use
         state = load_school_state(school)
         plan = build_plan(state=state, snapshot=snapshot, today=today, thresholds=thresholds)
         run.plan_ms = _ms(started)
-        if plan.held and not force:
+        if plan.held:
             return _hold(run, plan=plan, snapshot=snapshot, fingerprint=state.fingerprint)
         started = time.monotonic()
         try:
@@ -132,8 +132,7 @@ def _plan_and_apply(*, run: SyncRun, snapshot: Snapshot, today: date, actor: Use
         run.apply_ms = _ms(started)
         run.status = SyncRun.Status.SUCCEEDED
         run.finished_at = timezone.now()
-        run.hold_reasons = plan.hold_reasons if force else []
-        run.save(update_fields=["status", "finished_at", "plan_ms", "apply_ms", "hold_reasons"])
+        run.save(update_fields=["status", "finished_at", "plan_ms", "apply_ms"])
         return run
     return _fail(run, kind="busy", message="The school's accounts kept changing while the sync ran; it will try again")
 
@@ -216,9 +215,15 @@ def sync_run_approve(*, run: SyncRun, actor: User) -> SyncRun:
     threshold stays held (with the new plan and fingerprint, for the admin to look at again);
     one that no longer needs a hold is applied.
     """
-    updated = SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.HELD).update(
-        status=SyncRun.Status.RUNNING, decided_by=actor, started_at=timezone.now()
-    )
+    sync_runs_reap_stale(school=run.school)
+    try:
+        with transaction.atomic():
+            updated = SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.HELD).update(
+                status=SyncRun.Status.RUNNING, decided_by=actor, started_at=timezone.now(),
+                trigger=SyncRun.Trigger.APPROVE,
+            )
+    except IntegrityError:  # another run of this school is queued or running
+        raise SyncRefusedError("Another sync for this school is running. Approve this one when it has finished.") from None
     if not updated:
         raise SyncRefusedError("Only a held run can be approved")
     run.refresh_from_db()
@@ -228,9 +233,8 @@ def sync_run_approve(*, run: SyncRun, actor: User) -> SyncRun:
         apply_plan(school=run.school, run=run, plan=plan, expected_fingerprint=run.state_fingerprint, actor=actor)
         run.apply_ms = _ms(started)
         run.status = SyncRun.Status.SUCCEEDED
-        run.trigger = SyncRun.Trigger.APPROVE
         run.finished_at = timezone.now()
-        run.save(update_fields=["status", "trigger", "apply_ms", "finished_at"])
+        run.save(update_fields=["status", "apply_ms", "finished_at"])
         return run
     except StateChangedError:
         snapshot = snapshot_from_json(run.held_snapshot)

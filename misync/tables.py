@@ -36,6 +36,8 @@ class SyncRunTable(tables.Table):
 
     def render_changes(self, record):
         parts = [f"{v} {k.replace('_', ' ')}" for k, v in record.counts.items() if v]
+        if record.status in ("held", "rejected"):
+            return "Would have made: " + (", ".join(parts) or "no changes")
         return ", ".join(parts) or "None"
 
 

@@ -70,3 +70,12 @@ class HoldTests:
 
     def test_a_held_run_does_not_block_the_next_one(self, held_run, connected):
         assert sync_run_create(school=connected.school_a, trigger="manual").status == SyncRun.Status.QUEUED
+
+
+class ApproveWhileBusyTests:
+    def test_approving_while_another_run_is_in_progress_is_refused_and_keeps_the_hold(self, held_run, connected):
+        sync_run_create(school=connected.school_a, trigger="manual")
+        with pytest.raises(SyncRefusedError, match="Another sync"):
+            sync_run_approve(run=held_run, actor=connected.admin)
+        held_run.refresh_from_db()
+        assert held_run.status == "held" and active_mis_pupils() == 20
