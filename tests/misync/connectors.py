@@ -1,4 +1,4 @@
-"""A test connector registered as "static": the outside edge for the sync tests.
+"""A test connector registered as "static" (the outside edge for the sync tests) and its fixtures.
 
 Tests put a Snapshot (or a SourceError to raise) in `StaticConnector.next`; `fetch()` returns
 or raises it. `StaticConnector.gate`, when set, is a threading.Event that fetch waits on, so a
@@ -8,7 +8,10 @@ concurrency test can hold one run in the middle of its work.
 import threading
 from datetime import date, datetime, timezone
 
+import pytest
+
 from misync.connectors.base import Connector, SourceError, register
+from misync.models import MisConnection
 from misync.snapshot import Snapshot, SnapshotGroup, SnapshotPupil, SnapshotStaff
 
 
@@ -65,3 +68,24 @@ def filler(n: int, group="G3", year="Y3", start=0):
     """n ordinary on-roll pupils."""
     return [pupil(f"P{start + i:04d}", f"Child{start + i}", "Filler", group=group, year=year, start_date=date(2025, 9, 3))
             for i in range(n)]
+
+
+# Fixtures, imported by each test module (kept out of conftest.py so part A can have its own).
+
+
+@pytest.fixture(autouse=True)
+def static_source():
+    """Reset the static test connector around every test."""
+    StaticConnector.next = None
+    StaticConnector.gate = None
+    StaticConnector.fetched = 0
+    yield StaticConnector
+    StaticConnector.next = None
+    StaticConnector.gate = None
+
+
+@pytest.fixture
+def connected(people):
+    """School A reads its MIS through the static test connector."""
+    MisConnection.objects.create(school=people.school_a, connector="static", enabled=True, school_ref="1234")
+    return people

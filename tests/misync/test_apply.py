@@ -13,6 +13,7 @@ from misync.selectors import load_school_state, thresholds_for
 from misync.planner import build_plan
 from misync.services import sync_run_create, sync_run_execute
 from tests.misync.connectors import filler, pupil, snapshot, teacher, upn
+from tests.misync.connectors import connected, static_source  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 

@@ -9,6 +9,7 @@ from accounts.models import Status, User
 from misync.models import SyncRun
 from misync.services import SyncRefusedError, sync_run_approve, sync_run_create, sync_run_execute, sync_run_reject
 from tests.misync.connectors import filler, snapshot
+from tests.misync.connectors import connected, static_source  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 

@@ -9,6 +9,7 @@ from dbprimary.celery import app
 from misync.models import MisConnection, SyncRun
 from misync.tasks import dispatch_nightly_syncs
 from tests.misync.connectors import filler, snapshot
+from tests.misync.connectors import connected, static_source  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 

@@ -11,6 +11,7 @@ from accounts.models import User
 from misync.connectors.base import SourceError
 from misync.models import SyncRun
 from tests.misync.connectors import filler, snapshot
+from tests.misync.connectors import connected, static_source  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 

@@ -9,6 +9,7 @@ from accounts.models import User
 from misync.models import LoginIssue, MisConnection, SyncChange, SyncRun
 from misync.services import sync_run_create, sync_run_execute
 from tests.misync.connectors import filler, snapshot
+from tests.misync.connectors import connected, static_source  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
