@@ -134,7 +134,7 @@ def _plan_and_apply(*, run: SyncRun, snapshot: Snapshot, today: date, actor: Use
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "finished_at", "plan_ms", "apply_ms"])
         return run
-    return _fail(run, kind="busy", message="The school's accounts kept changing while the sync ran; it will try again")
+    return _fail(run, kind="busy", message="The school's accounts kept changing while the sync ran. Try again in a few minutes.")
 
 
 def _hold(run: SyncRun, *, plan: Plan, snapshot: Snapshot, fingerprint: str) -> SyncRun:
@@ -158,7 +158,8 @@ def notify_held(run: SyncRun) -> int:
         return 0
     reasons = "\n".join(f"- {r}" for r in run.hold_reasons)
     body = (
-        f"Last night's MIS sync for {run.school.name} was held and nothing was changed, because:\n\n{reasons}\n\n"
+        f"MIS sync run #{run.pk} for {run.school.name} (for {run.for_date:%d/%m/%Y}) was held and nothing was "
+        f"changed, because:\n\n{reasons}\n\n"
         "This usually means the MIS export was incomplete. Check the plan in the admin toolbox "
         "(MIS sync → runs) and approve it if it is right, or reject it.\n"
     )
@@ -201,6 +202,10 @@ def sync_run_execute(run_id: int, *, connector=None, final_attempt: bool = True)
             )
             raise TransientSyncError(exc.message) from exc
         return _fail(run, kind=exc.kind, message=exc.message, detail=exc.detail, status=exc.status)
+    except Exception as exc:  # a connector bug must not leave the run "running"
+        log.exception("MIS sync run %s: the connector failed unexpectedly", run.pk)
+        return _fail(run, kind="bad_format", message=f"The MIS export could not be read: {exc}",
+                     detail=traceback.format_exc())
     try:
         return _plan_and_apply(run=run, snapshot=snapshot, today=run.for_date, actor=None)
     except Exception as exc:  # the apply rolled back; record why, then let the worker log it

@@ -27,7 +27,7 @@ class StaticConnector(Connector):
         if type(self).gate is not None:
             type(self).gate.wait(timeout=20)
         value = type(self).next
-        if isinstance(value, SourceError):
+        if isinstance(value, Exception):
             raise value
         if value is None:
             raise SourceError("Nothing to read", kind="config")

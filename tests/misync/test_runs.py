@@ -105,3 +105,12 @@ class MisEnabledTests:
         assert mis_enabled(school=connected.school_a) is False
         connected.school_a.refresh_from_db()
         assert type(connected.school_a).objects.get(pk=connected.school_a.pk).mis_connection.enabled is False
+
+
+class ConnectorBugTests:
+    def test_an_unexpected_connector_error_fails_the_run_instead_of_leaving_it_running(self, connected, static_source):
+        static_source.next = KeyError("Students")
+        run = sync_run_create(school=connected.school_a, trigger="nightly")
+        run_sync.delay(run.pk)
+        run.refresh_from_db()
+        assert run.status == "failed" and run.error_kind == "bad_format" and "Students" in run.error_message
