@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from misync.models import SyncChange, SyncRun
+from misync.templatetags.misync_tags import uk_date
 
 STATUS_TAGS = {
     "queued": "tag--grey", "running": "tag", "succeeded": "tag--green", "held": "tag--yellow",
@@ -16,11 +17,11 @@ def status_tag(status: str, label: str):
 
 class SyncRunTable(tables.Table):
     id = tables.Column(verbose_name="Run", orderable=False)
-    created_at = tables.DateTimeColumn(verbose_name="Started", orderable=False)
+    created_at = tables.DateTimeColumn(verbose_name="Started", format="d/m/Y H:i", orderable=False)
     trigger = tables.Column(verbose_name="How", orderable=False)
     status = tables.Column(orderable=False)
     changes = tables.Column(verbose_name="Changes", empty_values=(), orderable=False)
-    source_as_of = tables.DateTimeColumn(verbose_name="MIS data as of", orderable=False)
+    source_as_of = tables.DateTimeColumn(verbose_name="MIS data as of", format="d/m/Y H:i", orderable=False)
 
     class Meta:
         model = SyncRun
@@ -57,8 +58,22 @@ class SyncChangeTable(tables.Table):
             return ""
         parts = []
         for key, item in value.items():
+            name = DETAIL_LABELS.get(key, key.replace("_", " "))
             if isinstance(item, list) and len(item) == 2:
-                parts.append(f"{key.replace('_', ' ')}: {item[0] or '–'} → {item[1] or '–'}")
+                parts.append(f"{name}: {_show(item[0]) or '–'} → {_show(item[1]) or '–'}")
             elif item not in (None, ""):
-                parts.append(f"{key.replace('_', ' ')}: {item}")
+                parts.append(f"{name}: {_show(item)}")
         return "; ".join(parts)
+
+
+DETAIL_LABELS = {"reason": "why", "mis_id": "MIS id", "upn": "UPN", "from": "from", "to": "to", "on": "on"}
+REASONS = {"vanished": "missing from the export", "leave_date": "leave date in the MIS", "deleted": "deleted in the MIS"}
+
+
+def _show(value):
+    """Plan values for people: ISO dates as DD/MM/YYYY, reasons in words."""
+    if isinstance(value, str):
+        if value in REASONS:
+            return REASONS[value]
+        return uk_date(value)
+    return value

@@ -62,6 +62,12 @@ class RunsPageTests:
         only_groups = client.get(reverse("mis_run", args=[finished_run.pk]), {"kind": "group_created"})
         assert "3 Oak" in only_groups.text and "Child0 Filler" not in only_groups.text
 
+    def test_change_details_read_in_words_with_uk_dates(self, client, held_run, connected):
+        client.force_login(connected.admin)
+        client.post(reverse("mis_run_approve", args=[held_run.pk]))
+        response = client.get(reverse("mis_run", args=[held_run.pk]), {"kind": "left"})
+        assert "leave date: 11/09/2026; why: missing from the export" in response.text
+
     def test_school_b_admin_gets_a_404_for_school_a_runs(self, client, finished_run, held_run, connected):
         client.force_login(connected.admin_b)
         assert client.get(reverse("mis_run", args=[finished_run.pk])).status_code == 404
@@ -106,6 +112,7 @@ class HeldRunPageTests:
         response = client.get(reverse("mis_run", args=[held_run.pk]))
         assert "was held and nothing was changed" in response.text
         assert response.text.count("Missing from the export") == 15
+        assert "11/09/2026" in response.text and "2026-09-11" not in response.text
         assert "Approve and make these changes" in response.text
 
     def test_approve_applies_and_reject_refuses_afterwards(self, client, held_run, connected):
