@@ -62,6 +62,20 @@ class RunsPageTests:
         only_groups = client.get(reverse("mis_run", args=[finished_run.pk]), {"kind": "group_created"})
         assert "3 Oak" in only_groups.text and "Child0 Filler" not in only_groups.text
 
+    def test_a_runs_changes_page_runs_a_fixed_number_of_queries(self, client, connected, static_source,
+                                                                 django_assert_num_queries):
+        client.force_login(connected.admin)
+        counts = []
+        for n, day in ((3, 10), (40, 11)):
+            static_source.next = snapshot(pupils=filler(n, start=day * 100))
+            run = sync_run_execute(sync_run_create(school=connected.school_a, trigger="manual",
+                                                   for_date=date(2026, 9, day)).pk)
+            client.get(reverse("mis_run", args=[run.pk]))
+            with django_assert_num_queries(5) as ctx:
+                client.get(reverse("mis_run", args=[run.pk]))
+            counts.append(len(ctx.captured_queries))
+        assert counts[0] == counts[1]
+
     def test_change_details_read_in_words_with_uk_dates(self, client, held_run, connected):
         client.force_login(connected.admin)
         client.post(reverse("mis_run_approve", args=[held_run.pk]))
