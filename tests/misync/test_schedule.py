@@ -36,25 +36,28 @@ class BeatScheduleTests:
         assert entry["schedule"].minute == {0, 15, 30, 45}
 
 
+def utc(*args):
+    return datetime(*args, tzinfo=timezone.utc)
+
+
 class ClockChangeTests:
     @pytest.mark.parametrize(
-        "sunday, expected_utc",
+        "saturday, expected",
         [
-            # Clocks go forward at 01:00 UTC: 02:30 BST is 01:30 UTC.
-            (date(2026, 3, 29), datetime(2026, 3, 29, 1, 30, tzinfo=timezone.utc)),
-            # Clocks go back at 01:00 UTC: 02:30 GMT is 02:30 UTC (and 01:xx happens twice).
-            (date(2026, 10, 25), datetime(2026, 10, 25, 2, 30, tzinfo=timezone.utc)),
+            # Clocks go forward on Sunday 29 March at 01:00 UTC: 02:30 GMT is 02:30 UTC, 02:30 BST is 01:30 UTC.
+            (date(2026, 3, 28), [utc(2026, 3, 28, 2, 30), utc(2026, 3, 29, 1, 30), utc(2026, 3, 30, 1, 30)]),
+            # Clocks go back on Sunday 25 October at 01:00 UTC (01:00–02:00 local happens twice).
+            (date(2026, 10, 24), [utc(2026, 10, 24, 1, 30), utc(2026, 10, 25, 2, 30), utc(2026, 10, 26, 2, 30)]),
         ],
     )
-    def test_exactly_one_run_per_local_day_at_half_past_two_local(self, connected, static_source, sunday, expected_utc,
+    def test_exactly_one_run_per_local_day_at_half_past_two_local(self, connected, static_source, saturday, expected,
                                                                django_capture_on_commit_callbacks):
         static_source.next = snapshot(pupils=filler(2))
-        start = datetime.combine(sunday - timedelta(days=1), time(12, 0), tzinfo=timezone.utc)
-        end = datetime.combine(sunday + timedelta(days=1), time(12, 0), tzinfo=timezone.utc)
+        start = datetime.combine(saturday, time(0, 0), tzinfo=timezone.utc)
+        end = datetime.combine(saturday + timedelta(days=2), time(12, 0), tzinfo=timezone.utc)
         runs = tick_through(start, end, django_capture_on_commit_callbacks)
-        assert [for_date for _, for_date in runs] == [sunday - timedelta(days=1), sunday, sunday + timedelta(days=1)]
-        # The first run appears at the first tick of the window: noon on Saturday (its nightly time has passed).
-        assert runs[1][0] == expected_utc
+        assert [queued_at for queued_at, _ in runs] == expected
+        assert [for_date for _, for_date in runs] == [saturday + timedelta(days=n) for n in range(3)]
         assert SyncRun.objects.filter(trigger="nightly").count() == 3
         assert set(SyncRun.objects.values_list("status", flat=True)) == {"succeeded"}
 

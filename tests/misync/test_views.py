@@ -256,7 +256,16 @@ class IssueLoginsTests:
         assert all(p.has_usable_password() for p in pupils)
         for pupil in pupils:
             assert pupil.username in response.text
-        assert "password" not in str(list(SyncChange.objects.values_list("detail", flat=True)))
+        from accounts.credential_sheets import credential_sheet_load
+        from accounts.models import AuditEntry
+
+        sheet = credential_sheet_load(admin=connected.admin, token=issue.sheet_token)
+        assert len(sheet.rows) == 3
+        stored = str(list(AuditEntry.objects.values_list("detail", "target_label"))) + str(
+            list(LoginIssue.objects.values())) + str(list(SyncChange.objects.values_list("detail", flat=True)))
+        for row in sheet.rows:
+            assert User.objects.get(username=row.username).check_password(row.password)
+            assert row.password not in stored
 
     def test_only_pupils_without_a_password_unless_asked(self, client, finished_run, connected,
                                                          django_capture_on_commit_callbacks):
