@@ -28,10 +28,12 @@ gives an empty plan. Rules (DESIGN §3, issue 6):
 Dates in the plan are ISO strings so a held plan can be stored as JSON and loaded again.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
-from accounts.models import theme_for_year_group
+from django.core.exceptions import ValidationError
+
+from accounts.models import theme_for_year_group, validate_upn
 from misync.snapshot import Snapshot, SnapshotPupil
 from misync.state import SchoolState, StatePupil, Thresholds
 
@@ -219,6 +221,14 @@ def _label(first: str, last: str, username: str = "") -> str:
     return f"{name} ({username})" if username else name
 
 
+def _valid_upn(upn: str) -> bool:
+    try:
+        validate_upn(upn)
+    except ValidationError:
+        return False
+    return True
+
+
 def _norm(value: str | None) -> str:
     return " ".join((value or "").split()).casefold()
 
@@ -285,6 +295,7 @@ def build_plan(*, state: SchoolState, snapshot: Snapshot, today: date, threshold
     group_by_name = {_norm(g.name): g for g in state.groups}
     target_group_names: dict[str, str] = {}  # snapshot mis_id → name the class will have
     target_group_ids: dict[str, int | None] = {}  # snapshot mis_id → existing group id (None: new)
+    snapshot_group_ids = {sg.mis_id for sg in snapshot.groups}
     new_names: set[str] = set()
     for sg in snapshot.groups:
         if sg.mis_id in target_group_names:
@@ -293,8 +304,10 @@ def build_plan(*, state: SchoolState, snapshot: Snapshot, today: date, threshold
         existing = group_by_mis.get(sg.mis_id)
         adopted = False
         if existing is None:
+            # A class of the same name is adopted when no MIS id in this export claims it: a manual
+            # class, or one from the MIS the school used before.
             same_name = group_by_name.get(_norm(sg.name))
-            if same_name is not None and not same_name.mis_id:
+            if same_name is not None and (not same_name.mis_id or same_name.mis_id not in snapshot_group_ids):
                 existing, adopted = same_name, True
         if existing is None:
             if _norm(sg.name) in group_by_name or _norm(sg.name) in new_names:
@@ -308,8 +321,7 @@ def build_plan(*, state: SchoolState, snapshot: Snapshot, today: date, threshold
         changes = {}
         if adopted:
             changes["mis_id"] = [existing.mis_id, sg.mis_id]
-            changes["mis_managed"] = [existing.mis_managed, True]
-        elif not existing.mis_managed:
+        if not existing.mis_managed:
             changes["mis_managed"] = [False, True]
         name = existing.name
         if sg.name and sg.name != existing.name:
@@ -343,6 +355,9 @@ def build_plan(*, state: SchoolState, snapshot: Snapshot, today: date, threshold
             plan.warnings.append(f"Pupil {sp.forename} {sp.surname} ({sp.mis_id}) appears twice in the export")
             continue
         seen_mis_ids.add(sp.mis_id)
+        if sp.upn and not _valid_upn(sp.upn):
+            plan.warnings.append(f"Pupil {sp.forename} {sp.surname} ({sp.mis_id}) has an invalid UPN {sp.upn!r}; it was ignored")
+            sp = replace(sp, upn=None)
         account = matcher.match(sp)
         leaving = sp.leave_date is not None and sp.leave_date <= today
         pre_admission = not sp.on_roll and sp.leave_date is None
@@ -492,11 +507,13 @@ def build_plan(*, state: SchoolState, snapshot: Snapshot, today: date, threshold
                 )
 
     # --- Classes gone from the export -------------------------------------------------------
+    kept_ids = {group_id for group_id in target_group_ids.values() if group_id is not None}
     if snapshot.complete:
         gone = [g for g in state.groups if g.mis_managed and g.mis_id and g.mis_id not in target_group_names]
     else:
         deleted_groups = set(snapshot.deleted_group_ids)
         gone = [g for g in state.groups if g.mis_managed and g.mis_id in deleted_groups]
+    gone = [g for g in gone if g.id not in kept_ids]
     for g in gone:
         if pupils_in_group_after.get(g.id, 0) <= 0:
             plan.group_removes.append(GroupRemove(group_id=g.id, name=g.name))

@@ -208,6 +208,13 @@ def sync_run_execute(run_id: int, *, connector=None, final_attempt: bool = True)
                      detail=traceback.format_exc())
     try:
         return _plan_and_apply(run=run, snapshot=snapshot, today=run.for_date, actor=None)
+    except IntegrityError as exc:  # the apply rolled back
+        log.exception("MIS sync run %s conflicts with existing accounts", run.pk)
+        return _fail(run, kind="apply", message=(
+            "The changes could not be saved, so nothing was changed: the MIS export conflicts with existing "
+            "accounts or classes (for example two pupils with the same UPN or admission number). "
+            f"Correct it in the MIS or on the account. Database message: {exc}"
+        ), detail=traceback.format_exc())
     except Exception as exc:  # the apply rolled back; record why, then let the worker log it
         log.exception("MIS sync run %s failed while applying", run.pk)
         return _fail(run, kind="apply", message=f"The changes could not be saved: {exc}", detail=traceback.format_exc())

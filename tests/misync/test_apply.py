@@ -119,7 +119,7 @@ class FailedApplyTests:
         before = (User.objects.count(), Group.objects.count(), GroupMembership.objects.count(), AuditEntry.objects.count())
         run = run_on(school, date(2026, 9, 10), snap, static_source)
         assert run.status == "failed" and run.error_kind == "apply"
-        assert "could not be saved" in run.error_message
+        assert "could not be saved, so nothing was changed" in run.error_message and "UPN" in run.error_message
         after = (User.objects.count(), Group.objects.count(), GroupMembership.objects.count(), AuditEntry.objects.count())
         assert after == before
         assert not SyncChange.objects.filter(run=run).exists()

@@ -188,7 +188,25 @@ class MatchingTests:
         assert plan.updates[0].changes == {"first_name": ["Cara", "Carys"]}
 
 
+class DataQualityTests:
+    def test_an_invalid_upn_is_ignored_with_a_warning(self):
+        snap = snapshot(pupils=[pupil("NEW", "Nia", "New", upn="A12345678901X", start_date=date(2025, 9, 3))])
+        plan = plan_for([], snap, date(2026, 9, 10))
+        assert plan.creates[0].upn is None
+        assert any("invalid UPN" in w for w in plan.warnings)
+
+
 class GroupAndStaffTests:
+    def test_a_school_switching_mis_keeps_its_classes_by_name(self):
+        old = StateGroup(id=3, name="3 Oak", mis_id="SIMS-G3", mis_managed=True, year_group="Y3")
+        kid = account(1, "Kid", "One", mis_id="SIMS-1", upn=upn(1), group_id=3)
+        snap = snapshot(pupils=[pupil("ARBOR-1", "Kid", "One", upn=upn(1), group="G3")],
+                        groups=[g for g in GROUPS if g.mis_id == "G3"])
+        plan = plan_for([kid], snap, date(2026, 9, 10), groups=[old])
+        assert plan.group_creates == [] and plan.group_removes == [] and plan.moves == []
+        assert plan.group_updates[0].changes == {"mis_id": ["SIMS-G3", "G3"]}
+
+
     def test_new_classes_are_created_and_a_manual_class_of_the_same_name_is_adopted(self):
         manual = StateGroup(id=3, name="3 oak", year_group="Y3")
         plan = plan_for([], snapshot(pupils=[]), date(2026, 9, 10), groups=[manual])
