@@ -131,9 +131,11 @@ def settings_page(request):
 @admin_required
 def logins(request):
     school = request.user.school
+    if request.method == "POST" and request.POST.get("group", "").isdigit():
+        get_group_for_logins(request, request.POST["group"])  # another school's class is a 404
     form = IssueLoginsForm(request.POST or None, school=school)
     if request.method == "POST" and form.is_valid():
-        group = get_group_for_logins(request, form.cleaned_data["group"].pk)
+        group = form.cleaned_data["group"]
         issue = login_issue_create(school=school, group=group, actor=request.user,
                                    include_all=form.cleaned_data["include_all"])
         issue_logins.delay_on_commit(issue.pk)

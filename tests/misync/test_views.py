@@ -83,6 +83,12 @@ class RunsPageTests:
         response = client.get(reverse("mis_run", args=[held_run.pk]), {"kind": "left"})
         assert "leave date: 11/09/2026; why: missing from the export" in response.text
 
+    def test_school_b_admin_sees_only_school_b_runs(self, client, finished_run, connected):
+        client.force_login(connected.admin_b)
+        response = client.get(reverse("mis_runs"))
+        assert response.status_code == 200
+        assert reverse("mis_run", args=[finished_run.pk]) not in response.text and "No sync runs yet" in response.text
+
     def test_school_b_admin_gets_a_404_for_school_a_runs(self, client, finished_run, held_run, connected):
         client.force_login(connected.admin_b)
         assert client.get(reverse("mis_run", args=[finished_run.pk])).status_code == 404
@@ -286,7 +292,8 @@ class IssueLoginsTests:
             client.post(reverse("mis_logins"), {"group": connected.class_a.pk})
         issue = LoginIssue.objects.get()
         client.force_login(connected.admin_b)
-        response = client.post(reverse("mis_logins"), {"group": connected.class_a.pk})
+        assert client.post(reverse("mis_logins"), {"group": connected.class_a.pk}).status_code == 404
+        response = client.post(reverse("mis_logins"), {"group": "nonsense"})
         assert "Choose a class from the list" in response.text
         assert client.get(reverse("mis_login_issue", args=[issue.pk])).status_code == 404
         assert LoginIssue.objects.count() == 1
