@@ -307,3 +307,15 @@ class ToolboxTests:
         client.force_login(people.superadmin)
         page = client.get(reverse("toolbox")).text
         assert reverse("mis_settings") in page
+
+
+class OperatorAdminTests:
+    def test_the_operator_sees_runs_and_connections_but_never_the_credentials(self, client, finished_run, connected):
+        connection = MisConnection.objects.get(school=connected.school_a)
+        connection.set_credentials({"secret": "top-secret-value"})
+        connection.save()
+        client.force_login(connected.operator)
+        assert client.get(reverse("admin:misync_syncrun_changelist")).status_code == 200
+        page = client.get(reverse("admin:misync_misconnection_change", args=[connection.pk]))
+        assert page.status_code == 200
+        assert "top-secret" not in page.text and connection.credentials_encrypted not in page.text
