@@ -147,8 +147,16 @@ def _hold(run: SyncRun, *, plan: Plan, snapshot: Snapshot, fingerprint: str) -> 
         setattr(run, name, value)
     run.finished_at = timezone.now()
     run.save()
-    transaction.on_commit(lambda: notify_held(run))
+    transaction.on_commit(lambda: _notify_held_quietly(run))
     return run
+
+
+def _notify_held_quietly(run: SyncRun) -> None:
+    # A mail server being down must not turn a held run into a failed one; the runs page shows it anyway.
+    try:
+        notify_held(run)
+    except Exception:
+        log.exception("Could not e-mail the admins about held MIS sync run %s", run.pk)
 
 
 def notify_held(run: SyncRun) -> int:

@@ -80,3 +80,19 @@ class ApproveWhileBusyTests:
             sync_run_approve(run=held_run, actor=connected.admin)
         held_run.refresh_from_db()
         assert held_run.status == "held" and active_mis_pupils() == 20
+
+
+class HeldMailFailureTests:
+    def test_a_mail_server_failure_leaves_the_run_held(self, connected, static_source, settings,
+                                                       django_capture_on_commit_callbacks):
+        settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                                        "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2}}}
+        User.objects.filter(pk=connected.admin.pk).update(email="office@alder.example")
+        static_source.next = snapshot(pupils=filler(20))
+        sync_run_execute(sync_run_create(school=connected.school_a, trigger="manual", for_date=date(2026, 9, 10)).pk)
+        static_source.next = snapshot(pupils=[])
+        run = sync_run_create(school=connected.school_a, trigger="nightly", for_date=date(2026, 9, 11))
+        with django_capture_on_commit_callbacks(execute=True):
+            sync_run_execute(run.pk)
+        run.refresh_from_db()
+        assert run.status == "held"
