@@ -31,7 +31,7 @@ class MisSettingsForm(forms.Form):
         widget=forms.TimeInput(format="%H:%M"),
     )
     pause_until = forms.DateField(
-        label="Pause until", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        label="Pause until", required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text="No nightly syncs up to and including this date (for example over the summer).",
     )
     sync_hold_percent = forms.IntegerField(
@@ -65,7 +65,7 @@ class MisSettingsForm(forms.Form):
 
 
 class PreviewForm(forms.Form):
-    date = forms.DateField(label="Plan for the night of", widget=forms.DateInput(attrs={"type": "date"}),
+    date = forms.DateField(label="Plan for the night of", widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
                            help_text="The run early on this date (school time).")
 
 

@@ -180,6 +180,8 @@ class PreviewTests:
         client.force_login(connected.admin)
         response = client.get(reverse("mis_preview"))
         assert response.status_code == 200 and static_source.fetched == 0
+        today = connected.school_a.local_today().isoformat()
+        assert f'value="{today}"' in response.text  # what <input type="date"> understands
 
     def test_a_source_error_is_explained(self, client, connected, static_source):
         from misync.connectors.base import SourceError
