@@ -7,8 +7,9 @@ from misync.models import LoginIssue, SyncRun
 
 
 def get_run_for_admin(request, pk) -> SyncRun:
-    return get_object_or_404(SyncRun.objects.select_related("school", "decided_by"), pk=pk,
-                             school_id=request.user.school_id)
+    return get_object_or_404(
+        SyncRun.objects.select_related("school", "decided_by"), pk=pk, school_id=request.user.school_id
+    )
 
 
 def get_group_for_logins(request, pk) -> Group:

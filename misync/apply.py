@@ -41,7 +41,9 @@ def _d(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def apply_plan(*, school: School, run: SyncRun, plan: Plan, expected_fingerprint: str, actor: User | None = None) -> ApplyResult:
+def apply_plan(
+    *, school: School, run: SyncRun, plan: Plan, expected_fingerprint: str, actor: User | None = None
+) -> ApplyResult:
     """Write `plan` for `school` in one transaction, or nothing at all.
 
     The School row is locked first (`select_for_update`), then the state is re-read and
@@ -60,7 +62,9 @@ def apply_plan(*, school: School, run: SyncRun, plan: Plan, expected_fingerprint
 
         def change(kind, label, *, account_id=None, group_id=None, detail=None):
             changes.append(
-                SyncChange(run=run, kind=kind, account_id=account_id, group_id=group_id, label=label[:200], detail=detail or {})
+                SyncChange(
+                    run=run, kind=kind, account_id=account_id, group_id=group_id, label=label[:200], detail=detail or {}
+                )
             )
 
         # Classes first, so pupils can be put in new ones.
@@ -79,11 +83,18 @@ def apply_plan(*, school: School, run: SyncRun, plan: Plan, expected_fingerprint
             Group.objects.bulk_update(list(groups.values()), sorted(fields), batch_size=BATCH)
             for u in plan.group_updates:
                 change("group_updated", u.label, group_id=u.group_id, detail=u.changes)
-                audit.add(action="updated", target_type="group", target_id=u.group_id, target_label=u.label,
-                          detail={k: v for k, v in u.changes.items()})
+                audit.add(
+                    action="updated",
+                    target_type="group",
+                    target_id=u.group_id,
+                    target_label=u.label,
+                    detail={k: v for k, v in u.changes.items()},
+                )
         for g in new_groups:
             change("group_created", g.name, group_id=g.pk, detail={"mis_id": g.mis_id})
-            audit.add(action="created", target_type="group", target_id=g.pk, target_label=g.name, detail={"mis_id": g.mis_id})
+            audit.add(
+                action="created", target_type="group", target_id=g.pk, target_label=g.name, detail={"mis_id": g.mis_id}
+            )
         group_ids = dict(Group.objects.filter(school=school, mis_id__isnull=False).values_list("mis_id", "pk"))
 
         # Leavers, through the shared service (one call per leave date).
@@ -91,11 +102,20 @@ def apply_plan(*, school: School, run: SyncRun, plan: Plan, expected_fingerprint
         for leave in plan.leaves:
             by_date[leave.leave_date].add(leave.account_id)
         for leave_date, ids in sorted(by_date.items()):
-            accounts_mark_left(ctx=ctx, account_ids=ids, leave_date=date.fromisoformat(leave_date),
-                               via=LeftVia.SYNC, check_protected=False)
+            accounts_mark_left(
+                ctx=ctx,
+                account_ids=ids,
+                leave_date=date.fromisoformat(leave_date),
+                via=LeftVia.SYNC,
+                check_protected=False,
+            )
         for leave in plan.leaves:
-            change("left", leave.label, account_id=leave.account_id,
-                   detail={"leave_date": leave.leave_date, "reason": leave.reason})
+            change(
+                "left",
+                leave.label,
+                account_id=leave.account_id,
+                detail={"leave_date": leave.leave_date, "reason": leave.reason},
+            )
 
         # Details (names, identifiers, year groups, themes) for pupils and staff.
         updates = [(u, "updated") for u in plan.updates] + [(u, "staff_updated") for u in plan.staff_updates]
@@ -119,17 +139,29 @@ def apply_plan(*, school: School, run: SyncRun, plan: Plan, expected_fingerprint
             )
             GroupMembership.objects.bulk_create(
                 [
-                    GroupMembership(group_id=group_ids[r.group_mis_id], user_id=r.account_id, role="pupil", start_date=today)
+                    GroupMembership(
+                        group_id=group_ids[r.group_mis_id], user_id=r.account_id, role="pupil", start_date=today
+                    )
                     for r in plan.reinstates
                     if r.group_mis_id in group_ids
                 ],
                 batch_size=BATCH,
             )
             for r in plan.reinstates:
-                audit.add(action="reinstated", target_type="account", target_id=r.account_id, target_label=r.label,
-                          detail={"group": r.group_name, "via": "sync"})
-                change("reinstated", r.label, account_id=r.account_id, group_id=group_ids.get(r.group_mis_id),
-                       detail={"group": r.group_name})
+                audit.add(
+                    action="reinstated",
+                    target_type="account",
+                    target_id=r.account_id,
+                    target_label=r.label,
+                    detail={"group": r.group_name, "via": "sync"},
+                )
+                change(
+                    "reinstated",
+                    r.label,
+                    account_id=r.account_id,
+                    group_id=group_ids.get(r.group_mis_id),
+                    detail={"group": r.group_name},
+                )
 
         # Moves: the current class membership ends today, a new one starts (history kept).
         # Not accounts.services.memberships.pupils_move: that works one class at a time and
@@ -140,32 +172,59 @@ def apply_plan(*, school: School, run: SyncRun, plan: Plan, expected_fingerprint
                 end_date=Greatest(F("start_date"), today)
             )
             GroupMembership.objects.bulk_create(
-                [GroupMembership(group_id=group_ids[m.to_group_mis_id], user_id=m.account_id, role="pupil", start_date=today)
-                 for m in plan.moves],
+                [
+                    GroupMembership(
+                        group_id=group_ids[m.to_group_mis_id], user_id=m.account_id, role="pupil", start_date=today
+                    )
+                    for m in plan.moves
+                ],
                 batch_size=BATCH,
             )
             for m in plan.moves:
                 detail = {"from": m.from_group_name or None, "to": m.to_group_name, "on": plan.today}
-                audit.add(action="moved", target_type="account", target_id=m.account_id, target_label=m.label,
-                          detail={**detail, "via": "sync"})
+                audit.add(
+                    action="moved",
+                    target_type="account",
+                    target_id=m.account_id,
+                    target_label=m.label,
+                    detail={**detail, "via": "sync"},
+                )
                 change("moved", m.label, account_id=m.account_id, group_id=group_ids[m.to_group_mis_id], detail=detail)
 
         # New pupils and staff: generated usernames (shared with the import), no usable password.
         unusable = make_password(None)
-        creating = [(c.forename, c.surname) for c in plan.creates] + [(s.forename, s.surname) for s in plan.staff_creates]
+        creating = [(c.forename, c.surname) for c in plan.creates] + [
+            (s.forename, s.surname) for s in plan.staff_creates
+        ]
         usernames = iter(usernames_generate(school=school, people=creating))
         pupils = [
             User(
-                school=school, username=next(usernames), first_name=c.forename, last_name=c.surname, role=Role.PUPIL,
-                password=unusable, year_group=c.year_group, theme=c.theme, upn=c.upn, admission_number=c.admission_number,
-                mis_id=c.mis_id, start_date=_d(c.start_date) or today, date_of_birth=_d(c.date_of_birth),
+                school=school,
+                username=next(usernames),
+                first_name=c.forename,
+                last_name=c.surname,
+                role=Role.PUPIL,
+                password=unusable,
+                year_group=c.year_group,
+                theme=c.theme,
+                upn=c.upn,
+                admission_number=c.admission_number,
+                mis_id=c.mis_id,
+                start_date=_d(c.start_date) or today,
+                date_of_birth=_d(c.date_of_birth),
             )
             for c in plan.creates
         ]
         staff = [
             User(
-                school=school, username=next(usernames), first_name=s.forename, last_name=s.surname, role=Role.STAFF,
-                password=unusable, email=s.email, mis_id=s.mis_id,
+                school=school,
+                username=next(usernames),
+                first_name=s.forename,
+                last_name=s.surname,
+                role=Role.STAFF,
+                password=unusable,
+                email=s.email,
+                mis_id=s.mis_id,
             )
             for s in plan.staff_creates
         ]
@@ -180,8 +239,13 @@ def apply_plan(*, school: School, run: SyncRun, plan: Plan, expected_fingerprint
         )
         for c, u in zip(plan.creates, pupils):
             audit.add_account(u, "created", {"role": u.role, "group": c.group_name or None, "via": "sync"})
-            change("created", f"{u.first_name} {u.last_name} ({u.username})", account_id=u.pk,
-                   group_id=group_ids.get(c.group_mis_id), detail={"group": c.group_name, "year_group": c.year_group})
+            change(
+                "created",
+                f"{u.first_name} {u.last_name} ({u.username})",
+                account_id=u.pk,
+                group_id=group_ids.get(c.group_mis_id),
+                detail={"group": c.group_name, "year_group": c.year_group},
+            )
         for u in staff:
             audit.add_account(u, "created", {"role": u.role, "via": "sync"})
             change("staff_created", f"{u.first_name} {u.last_name} ({u.username})", account_id=u.pk)
@@ -202,27 +266,45 @@ def apply_plan(*, school: School, run: SyncRun, plan: Plan, expected_fingerprint
             attaches = [a for a in plan.teacher_attaches if a.staff_mis_id in staff_ids and a.group_mis_id in group_ids]
             GroupMembership.objects.bulk_create(
                 [
-                    GroupMembership(group_id=group_ids[a.group_mis_id], user_id=staff_ids[a.staff_mis_id],
-                                    role="teacher", start_date=today)
+                    GroupMembership(
+                        group_id=group_ids[a.group_mis_id],
+                        user_id=staff_ids[a.staff_mis_id],
+                        role="teacher",
+                        start_date=today,
+                    )
                     for a in attaches
                 ],
                 batch_size=BATCH,
             )
             for a in attaches:
-                audit.add(action="teacher_added", target_type="account", target_id=staff_ids[a.staff_mis_id], target_label=a.label)
-                change("teacher_added", a.label, account_id=staff_ids[a.staff_mis_id], group_id=group_ids[a.group_mis_id])
+                audit.add(
+                    action="teacher_added",
+                    target_type="account",
+                    target_id=staff_ids[a.staff_mis_id],
+                    target_label=a.label,
+                )
+                change(
+                    "teacher_added", a.label, account_id=staff_ids[a.staff_mis_id], group_id=group_ids[a.group_mis_id]
+                )
 
         # Classes gone from the MIS: removed only if nobody is left in them.
         if plan.group_removes:
             ids = [g.group_id for g in plan.group_removes]
             occupied = set(
-                GroupMembership.objects.filter(group_id__in=ids, role="pupil", end_date__isnull=True)
-                .values_list("group_id", flat=True)
+                GroupMembership.objects.filter(group_id__in=ids, role="pupil", end_date__isnull=True).values_list(
+                    "group_id", flat=True
+                )
             )
             removable = [g for g in plan.group_removes if g.group_id not in occupied]
             Group.objects.filter(pk__in=[g.group_id for g in removable], school=school, mis_managed=True).delete()
             for g in removable:
-                audit.add(action="deleted", target_type="group", target_id=g.group_id, target_label=g.name, detail={"via": "sync"})
+                audit.add(
+                    action="deleted",
+                    target_type="group",
+                    target_id=g.group_id,
+                    target_label=g.name,
+                    detail={"via": "sync"},
+                )
                 change("group_removed", g.name, detail={"group_id": g.group_id})
             plan.group_removes = removable
 

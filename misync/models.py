@@ -86,8 +86,15 @@ class SyncRun(models.Model):
 
     ACTIVE_STATUSES = ("queued", "running")
     COUNT_FIELDS = (
-        "created", "updated", "moved", "left", "reinstated",
-        "groups_created", "groups_removed", "staff_created", "staff_updated",
+        "created",
+        "updated",
+        "moved",
+        "left",
+        "reinstated",
+        "groups_created",
+        "groups_removed",
+        "staff_created",
+        "staff_updated",
     )
 
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="sync_runs")

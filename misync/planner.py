@@ -169,8 +169,18 @@ class Plan:
     hold_reasons: list[str] = field(default_factory=list)
 
     CHANGE_LISTS = (
-        "creates", "updates", "moves", "leaves", "reinstates", "group_creates", "group_updates",
-        "group_removes", "staff_creates", "staff_updates", "teacher_attaches", "teacher_detaches",
+        "creates",
+        "updates",
+        "moves",
+        "leaves",
+        "reinstates",
+        "group_creates",
+        "group_updates",
+        "group_removes",
+        "staff_creates",
+        "staff_updates",
+        "teacher_attaches",
+        "teacher_detaches",
     )
 
     @property
@@ -201,10 +211,19 @@ class Plan:
     @classmethod
     def from_json(cls, data: dict) -> "Plan":
         kinds = {
-            "creates": PupilCreate, "updates": PupilUpdate, "moves": PupilMove, "leaves": PupilLeave,
-            "reinstates": PupilReinstate, "group_creates": GroupCreate, "group_updates": GroupUpdate,
-            "group_removes": GroupRemove, "staff_creates": StaffCreate, "staff_updates": StaffUpdate,
-            "teacher_attaches": TeacherAttach, "teacher_detaches": TeacherDetach, "suggestions": Suggestion,
+            "creates": PupilCreate,
+            "updates": PupilUpdate,
+            "moves": PupilMove,
+            "leaves": PupilLeave,
+            "reinstates": PupilReinstate,
+            "group_creates": GroupCreate,
+            "group_updates": GroupUpdate,
+            "group_removes": GroupRemove,
+            "staff_creates": StaffCreate,
+            "staff_updates": StaffUpdate,
+            "teacher_attaches": TeacherAttach,
+            "teacher_detaches": TeacherDetach,
+            "suggestions": Suggestion,
         }
         values = dict(data)
         for name, kind in kinds.items():
@@ -356,7 +375,9 @@ def build_plan(*, state: SchoolState, snapshot: Snapshot, today: date, threshold
             continue
         seen_mis_ids.add(sp.mis_id)
         if sp.upn and not _valid_upn(sp.upn):
-            plan.warnings.append(f"Pupil {sp.forename} {sp.surname} ({sp.mis_id}) has an invalid UPN {sp.upn!r}; it was ignored")
+            plan.warnings.append(
+                f"Pupil {sp.forename} {sp.surname} ({sp.mis_id}) has an invalid UPN {sp.upn!r}; it was ignored"
+            )
             sp = replace(sp, upn=None)
         account = matcher.match(sp)
         leaving = sp.leave_date is not None and sp.leave_date <= today
@@ -364,7 +385,8 @@ def build_plan(*, state: SchoolState, snapshot: Snapshot, today: date, threshold
         group_mis = sp.group_mis_id if sp.group_mis_id in target_group_names else None
         if sp.group_mis_id and group_mis is None:
             plan.warnings.append(
-                f"Pupil {sp.forename} {sp.surname} ({sp.mis_id}) is in class {sp.group_mis_id!r}, which is not in the export"
+                f"Pupil {sp.forename} {sp.surname} ({sp.mis_id}) is in class {sp.group_mis_id!r}, "
+                "which is not in the export"
             )
         year_group = sp.year_group or (snapshot_group_year.get(group_mis, "") if group_mis else "")
 
@@ -465,8 +487,10 @@ def build_plan(*, state: SchoolState, snapshot: Snapshot, today: date, threshold
         for p in vanished:
             plan.leaves.append(
                 PupilLeave(
-                    account_id=p.id, label=_label(p.first_name, p.last_name, p.username),
-                    leave_date=today_iso, reason="vanished",
+                    account_id=p.id,
+                    label=_label(p.first_name, p.last_name, p.username),
+                    leave_date=today_iso,
+                    reason="vanished",
                 )
             )
             if p.group_id is not None:
@@ -477,8 +501,10 @@ def build_plan(*, state: SchoolState, snapshot: Snapshot, today: date, threshold
             if p.mis_id in deleted and p.id not in seen:
                 plan.leaves.append(
                     PupilLeave(
-                        account_id=p.id, label=_label(p.first_name, p.last_name, p.username),
-                        leave_date=today_iso, reason="deleted",
+                        account_id=p.id,
+                        label=_label(p.first_name, p.last_name, p.username),
+                        leave_date=today_iso,
+                        reason="deleted",
                     )
                 )
                 if p.group_id is not None:
@@ -539,7 +565,9 @@ def build_plan(*, state: SchoolState, snapshot: Snapshot, today: date, threshold
         label = _label(ss.forename, ss.surname, account.username if account else "")
         if account is None:
             plan.staff_creates.append(
-                StaffCreate(mis_id=ss.mis_id, forename=ss.forename, surname=ss.surname, email=ss.email or "", title=ss.title)
+                StaffCreate(
+                    mis_id=ss.mis_id, forename=ss.forename, surname=ss.surname, email=ss.email or "", title=ss.title
+                )
             )
             for m in wanted_groups:
                 plan.teacher_attaches.append(
@@ -576,7 +604,9 @@ def build_plan(*, state: SchoolState, snapshot: Snapshot, today: date, threshold
     # --- Safety hold ----------------------------------------------------------------------
     if snapshot.complete and not snapshot.pupils and active_pupils:
         plan.hold_reasons.append("The export has no pupils at all")
-    plan.hold_reasons += _vanished_hold_reasons(vanished=plan.vanished, active=len(active_pupils), thresholds=thresholds)
+    plan.hold_reasons += _vanished_hold_reasons(
+        vanished=plan.vanished, active=len(active_pupils), thresholds=thresholds
+    )
     if plan.vanished:
         vanished_ids = {leave.account_id for leave in plan.leaves if leave.reason == "vanished"}
         for g in gone:

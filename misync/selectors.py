@@ -34,8 +34,19 @@ def load_school_state(school: School) -> SchoolState:
         for row in User.objects.filter(school=school, role=Role.PUPIL)
         .order_by("pk")
         .values(
-            "id", "username", "first_name", "last_name", "status", "mis_id", "upn", "admission_number",
-            "year_group", "theme", "theme_pinned", "date_of_birth", "leave_date",
+            "id",
+            "username",
+            "first_name",
+            "last_name",
+            "status",
+            "mis_id",
+            "upn",
+            "admission_number",
+            "year_group",
+            "theme",
+            "theme_pinned",
+            "date_of_birth",
+            "leave_date",
         )
     )
     groups = tuple(

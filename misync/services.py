@@ -79,23 +79,33 @@ STALE_QUEUED = timedelta(hours=6)
 def sync_runs_reap_stale(*, school: School) -> int:
     """Mark this school's interrupted or lost runs as failed; returns how many."""
     now = timezone.now()
-    return SyncRun.objects.filter(school=school).filter(
-        Q(status=SyncRun.Status.RUNNING, started_at__lt=now - STALE_RUNNING)
-        | Q(status=SyncRun.Status.QUEUED, created_at__lt=now - STALE_QUEUED)
-    ).update(
-        status=SyncRun.Status.FAILED, error_kind="interrupted", finished_at=now,
-        error_message="This run was interrupted before it finished (nothing it planned was applied).",
+    return (
+        SyncRun.objects.filter(school=school)
+        .filter(
+            Q(status=SyncRun.Status.RUNNING, started_at__lt=now - STALE_RUNNING)
+            | Q(status=SyncRun.Status.QUEUED, created_at__lt=now - STALE_QUEUED)
+        )
+        .update(
+            status=SyncRun.Status.FAILED,
+            error_kind="interrupted",
+            finished_at=now,
+            error_message="This run was interrupted before it finished (nothing it planned was applied).",
+        )
     )
 
 
-def sync_run_create(*, school: School, trigger: str, for_date: date | None = None, actor: User | None = None,
-                    source: str = "") -> SyncRun:
+def sync_run_create(
+    *, school: School, trigger: str, for_date: date | None = None, actor: User | None = None, source: str = ""
+) -> SyncRun:
     """Queue a run; raises SyncAlreadyRunningError when one is queued or running for the school."""
     sync_runs_reap_stale(school=school)
     try:
         with transaction.atomic():
             return SyncRun.objects.create(
-                school=school, trigger=trigger, for_date=for_date or school.local_today(), requested_by=actor,
+                school=school,
+                trigger=trigger,
+                for_date=for_date or school.local_today(),
+                requested_by=actor,
                 source=source,
             )
     except IntegrityError:
@@ -134,7 +144,9 @@ def _plan_and_apply(*, run: SyncRun, snapshot: Snapshot, today: date, actor: Use
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "finished_at", "plan_ms", "apply_ms"])
         return run
-    return _fail(run, kind="busy", message="The school's accounts kept changing while the sync ran. Try again in a few minutes.")
+    return _fail(
+        run, kind="busy", message="The school's accounts kept changing while the sync ran. Try again in a few minutes."
+    )
 
 
 def _hold(run: SyncRun, *, plan: Plan, snapshot: Snapshot, fingerprint: str) -> SyncRun:
@@ -200,29 +212,47 @@ def sync_run_execute(run_id: int, *, connector=None, final_attempt: bool = True)
         run.source_as_of = snapshot.as_of
         run.error_kind = run.error_message = run.error_detail = ""
         run.http_status = None
-        run.save(update_fields=["fetch_ms", "source", "source_as_of", "error_kind", "error_message", "error_detail",
-                                "http_status"])
+        run.save(
+            update_fields=[
+                "fetch_ms",
+                "source",
+                "source_as_of",
+                "error_kind",
+                "error_message",
+                "error_detail",
+                "http_status",
+            ]
+        )
     except SourceError as exc:
         if not exc.permanent and not final_attempt:
             SyncRun.objects.filter(pk=run.pk).update(
-                status=SyncRun.Status.QUEUED, error_kind=exc.kind, error_message=exc.message[:2000],
-                error_detail=exc.detail[:20000], http_status=exc.status,
+                status=SyncRun.Status.QUEUED,
+                error_kind=exc.kind,
+                error_message=exc.message[:2000],
+                error_detail=exc.detail[:20000],
+                http_status=exc.status,
             )
             raise TransientSyncError(exc.message) from exc
         return _fail(run, kind=exc.kind, message=exc.message, detail=exc.detail, status=exc.status)
     except Exception as exc:  # a connector bug must not leave the run "running"
         log.exception("MIS sync run %s: the connector failed unexpectedly", run.pk)
-        return _fail(run, kind="bad_format", message=f"The MIS export could not be read: {exc}",
-                     detail=traceback.format_exc())
+        return _fail(
+            run, kind="bad_format", message=f"The MIS export could not be read: {exc}", detail=traceback.format_exc()
+        )
     try:
         return _plan_and_apply(run=run, snapshot=snapshot, today=run.for_date, actor=None)
     except IntegrityError as exc:  # the apply rolled back
         log.exception("MIS sync run %s conflicts with existing accounts", run.pk)
-        return _fail(run, kind="apply", message=(
-            "The changes could not be saved, so nothing was changed: the MIS export conflicts with existing "
-            "accounts or classes (for example two pupils with the same UPN or admission number). "
-            f"Correct it in the MIS or on the account. Database message: {exc}"
-        ), detail=traceback.format_exc())
+        return _fail(
+            run,
+            kind="apply",
+            message=(
+                "The changes could not be saved, so nothing was changed: the MIS export conflicts with existing "
+                "accounts or classes (for example two pupils with the same UPN or admission number). "
+                f"Correct it in the MIS or on the account. Database message: {exc}"
+            ),
+            detail=traceback.format_exc(),
+        )
     except Exception as exc:  # the apply rolled back; record why, then let the worker log it
         log.exception("MIS sync run %s failed while applying", run.pk)
         return _fail(run, kind="apply", message=f"The changes could not be saved: {exc}", detail=traceback.format_exc())
@@ -239,11 +269,15 @@ def sync_run_approve(*, run: SyncRun, actor: User) -> SyncRun:
     try:
         with transaction.atomic():
             updated = SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.HELD).update(
-                status=SyncRun.Status.RUNNING, decided_by=actor, started_at=timezone.now(),
+                status=SyncRun.Status.RUNNING,
+                decided_by=actor,
+                started_at=timezone.now(),
                 trigger=SyncRun.Trigger.APPROVE,
             )
     except IntegrityError:  # another run of this school is queued or running
-        raise SyncRefusedError("Another sync for this school is running. Approve this one when it has finished.") from None
+        raise SyncRefusedError(
+            "Another sync for this school is running. Approve this one when it has finished."
+        ) from None
     if not updated:
         raise SyncRefusedError("Only a held run can be approved")
     run.refresh_from_db()
@@ -260,12 +294,17 @@ def sync_run_approve(*, run: SyncRun, actor: User) -> SyncRun:
         snapshot = snapshot_from_json(run.held_snapshot)
         state = load_school_state(run.school)
         today = run.school.local_today()
-        replanned = build_plan(state=state, snapshot=snapshot, today=today, thresholds=thresholds_for(school=run.school))
+        replanned = build_plan(
+            state=state, snapshot=snapshot, today=today, thresholds=thresholds_for(school=run.school)
+        )
         run.for_date = today
         run.save(update_fields=["for_date"])
         if replanned.held:
             _hold(run, plan=replanned, snapshot=snapshot, fingerprint=state.fingerprint)
-            run.error_message = "The school's data changed since this plan was made, so it was planned again. Check it and approve again."
+            run.error_message = (
+                "The school's data changed since this plan was made, so it was planned again. "
+                "Check it and approve again."
+            )
             run.save(update_fields=["error_message"])
             return run
         return _plan_and_apply(run=run, snapshot=snapshot, today=today, actor=actor)
@@ -282,8 +321,14 @@ def sync_run_reject(*, run: SyncRun, actor: User) -> SyncRun:
         raise SyncRefusedError("Only a held run can be rejected")
     run.refresh_from_db()
     ctx = AuditContext(school=run.school, actor=actor, source=f"MIS sync run #{run.pk}")
-    audit_record(ctx=ctx, action="sync_rejected", target_type="school", target_id=run.school_id,
-                 target_label=run.school.name, detail={"run": run.pk})
+    audit_record(
+        ctx=ctx,
+        action="sync_rejected",
+        target_type="school",
+        target_id=run.school_id,
+        target_label=run.school.name,
+        detail={"run": run.pk},
+    )
     return run
 
 
@@ -298,8 +343,9 @@ def sync_preview(*, school: School, for_date: date, connector=None) -> Preview:
     """What a run would do on `for_date`, applying nothing. Raises SourceError when the fetch fails."""
     source = connector if connector is not None else connector_for(school=school)
     snapshot = source.fetch()
-    plan = build_plan(state=load_school_state(school), snapshot=snapshot, today=for_date,
-                      thresholds=thresholds_for(school=school))
+    plan = build_plan(
+        state=load_school_state(school), snapshot=snapshot, today=for_date, thresholds=thresholds_for(school=school)
+    )
     return Preview(plan=plan, snapshot_as_of=snapshot.as_of, for_date=for_date)
 
 
@@ -318,9 +364,14 @@ def mis_settings_update(*, school: School, actor: User, values: dict, credential
     school.save(update_fields=["sync_hold_percent", "sync_hold_count"])
     ctx = AuditContext(school=school, actor=actor, source="MIS settings")
     audit_record(
-        ctx=ctx, action="mis_settings_changed", target_type="school", target_id=school.pk, target_label=school.name,
+        ctx=ctx,
+        action="mis_settings_changed",
+        target_type="school",
+        target_id=school.pk,
+        target_label=school.name,
         detail={
-            "connector": connection.connector, "enabled": connection.enabled,
+            "connector": connection.connector,
+            "enabled": connection.enabled,
             "credentials_replaced": credentials is not None,
             "hold": [school.sync_hold_percent, school.sync_hold_count],
         },
@@ -341,7 +392,11 @@ def login_issue_create(*, school: School, group: Group, actor: User, include_all
     if not include_all:
         pupils = pupils.filter(user__password__startswith="!")
     return LoginIssue.objects.create(
-        school=school, group=group, group_name=group.name, requested_by=actor, include_all=include_all,
+        school=school,
+        group=group,
+        group_name=group.name,
+        requested_by=actor,
+        include_all=include_all,
         total=pupils.count(),
     )
 
@@ -372,27 +427,41 @@ def login_issue_process(*, issue_id: int) -> LoginIssue | None:
 def _login_issue_run(issue: LoginIssue) -> LoginIssue:
     school = issue.school
     members = User.objects.filter(
-        memberships__group_id=issue.group_id, memberships__role="pupil", memberships__end_date__isnull=True,
-        status=Status.ACTIVE, role=Role.PUPIL, school=school,
+        memberships__group_id=issue.group_id,
+        memberships__role="pupil",
+        memberships__end_date__isnull=True,
+        status=Status.ACTIVE,
+        role=Role.PUPIL,
+        school=school,
     )
     if not issue.include_all:
         members = members.filter(password__startswith="!")
     ids = list(members.order_by("last_name", "first_name", "pk").values_list("pk", flat=True))
     LoginIssue.objects.filter(pk=issue.pk).update(total=len(ids))
-    batch = audit_batch_create(school=school, kind="bulk", label=f"Logins issued for {issue.group_name}",
-                               actor=issue.requested_by)
+    batch = audit_batch_create(
+        school=school, kind="bulk", label=f"Logins issued for {issue.group_name}", actor=issue.requested_by
+    )
     ctx = AuditContext(school=school, actor=issue.requested_by, source="Issue logins", batch=batch)
     rows = []
     for start in range(0, len(ids), LOGIN_CHUNK):
         chunk = ids[start : start + LOGIN_CHUNK]
         with transaction.atomic():
-            users = list(User.objects.select_for_update().filter(pk__in=chunk).order_by("last_name", "first_name", "pk"))
+            users = list(
+                User.objects.select_for_update().filter(pk__in=chunk).order_by("last_name", "first_name", "pk")
+            )
             audit = AuditBuffer(ctx)
             for user in users:
                 password = password_generate(style=school.password_style)
                 user.password = make_password(password)
-                rows.append(Credential(name=user.get_full_name(), username=user.username, password=password,
-                                       group=issue.group_name, theme=user.theme))
+                rows.append(
+                    Credential(
+                        name=user.get_full_name(),
+                        username=user.username,
+                        password=password,
+                        group=issue.group_name,
+                        theme=user.theme,
+                    )
+                )
                 audit.add_account(user, "password_issued", {"group": issue.group_name})
             User.objects.bulk_update(users, ["password"])
             audit.flush()

@@ -65,9 +65,9 @@ class SchoolState:
 
     @property
     def fingerprint(self) -> str:
-        rows = [
-            ["p", *astuple(p)] for p in sorted(self.pupils, key=lambda p: p.id)
-        ] + [["g", *astuple(g)] for g in sorted(self.groups, key=lambda g: g.id)] + [
-            ["s", *astuple(s)] for s in sorted(self.staff, key=lambda s: s.id)
-        ]
+        rows = (
+            [["p", *astuple(p)] for p in sorted(self.pupils, key=lambda p: p.id)]
+            + [["g", *astuple(g)] for g in sorted(self.groups, key=lambda g: g.id)]
+            + [["s", *astuple(s)] for s in sorted(self.staff, key=lambda s: s.id)]
+        )
         return hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()

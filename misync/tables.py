@@ -6,8 +6,12 @@ from misync.models import SyncChange, SyncRun
 from misync.templatetags.misync_tags import uk_date
 
 STATUS_TAGS = {
-    "queued": "tag--grey", "running": "tag", "succeeded": "tag--green", "held": "tag--yellow",
-    "failed": "tag--red", "rejected": "tag--orange",
+    "queued": "tag--grey",
+    "running": "tag",
+    "succeeded": "tag--green",
+    "held": "tag--yellow",
+    "failed": "tag--red",
+    "rejected": "tag--orange",
 }
 
 
@@ -67,7 +71,11 @@ class SyncChangeTable(tables.Table):
 
 
 DETAIL_LABELS = {"reason": "why", "mis_id": "MIS id", "upn": "UPN", "from": "from", "to": "to", "on": "on"}
-REASONS = {"vanished": "missing from the export", "leave_date": "leave date in the MIS", "deleted": "deleted in the MIS"}
+REASONS = {
+    "vanished": "missing from the export",
+    "leave_date": "leave date in the MIS",
+    "deleted": "deleted in the MIS",
+}
 
 
 def _show(value):

@@ -6,7 +6,13 @@ from celery import shared_task
 from django.utils import timezone
 
 from misync.models import MisConnection, SyncRun
-from misync.services import SyncAlreadyRunningError, TransientSyncError, login_issue_process, sync_run_create, sync_run_execute
+from misync.services import (
+    SyncAlreadyRunningError,
+    TransientSyncError,
+    login_issue_process,
+    sync_run_create,
+    sync_run_execute,
+)
 
 log = logging.getLogger(__name__)
 

@@ -112,15 +112,21 @@ def settings_page(request):
     school = request.user.school
     connection = MisConnection.objects.filter(school=school).first() or MisConnection(school=school)
     initial = {
-        "connector": connection.connector, "base_url": connection.base_url, "school_ref": connection.school_ref,
-        "enabled": connection.enabled, "nightly_time": connection.nightly_time,
+        "connector": connection.connector,
+        "base_url": connection.base_url,
+        "school_ref": connection.school_ref,
+        "enabled": connection.enabled,
+        "nightly_time": connection.nightly_time,
         "pause_until": connection.pause_until,
-        "sync_hold_percent": school.sync_hold_percent, "sync_hold_count": school.sync_hold_count,
+        "sync_hold_percent": school.sync_hold_percent,
+        "sync_hold_count": school.sync_hold_count,
     }
     form = MisSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         mis_settings_update(
-            school=school, actor=request.user, values=form.cleaned_data,
+            school=school,
+            actor=request.user,
+            values=form.cleaned_data,
             credentials=form.credentials(connection.get_credentials()),
         )
         messages.success(request, "MIS settings saved.")
@@ -136,8 +142,9 @@ def logins(request):
     form = IssueLoginsForm(request.POST or None, school=school)
     if request.method == "POST" and form.is_valid():
         group = form.cleaned_data["group"]
-        issue = login_issue_create(school=school, group=group, actor=request.user,
-                                   include_all=form.cleaned_data["include_all"])
+        issue = login_issue_create(
+            school=school, group=group, actor=request.user, include_all=form.cleaned_data["include_all"]
+        )
         issue_logins.delay_on_commit(issue.pk)
         return redirect("mis_login_issue", pk=issue.pk)
     return render(request, "misync/logins.html", {"form": form})

@@ -42,7 +42,9 @@ def upn(n: int) -> str:
 
 
 def pupil(mis_id, forename, surname, group="G3", year="Y3", **extra) -> SnapshotPupil:
-    return SnapshotPupil(mis_id=mis_id, forename=forename, surname=surname, group_mis_id=group, year_group=year, **extra)
+    return SnapshotPupil(
+        mis_id=mis_id, forename=forename, surname=surname, group_mis_id=group, year_group=year, **extra
+    )
 
 
 GROUPS = (
@@ -55,8 +57,14 @@ GROUPS = (
 
 def snapshot(pupils=(), groups=GROUPS, staff=(), complete=True, **extra) -> Snapshot:
     return Snapshot(
-        source="static", school_ref="1234", as_of=datetime(2026, 7, 20, 18, 0, tzinfo=timezone.utc),
-        groups=tuple(groups), pupils=tuple(pupils), staff=tuple(staff), complete=complete, **extra,
+        source="static",
+        school_ref="1234",
+        as_of=datetime(2026, 7, 20, 18, 0, tzinfo=timezone.utc),
+        groups=tuple(groups),
+        pupils=tuple(pupils),
+        staff=tuple(staff),
+        complete=complete,
+        **extra,
     )
 
 
@@ -66,8 +74,10 @@ def teacher(mis_id, forename, surname, groups=(), **extra) -> SnapshotStaff:
 
 def filler(n: int, group="G3", year="Y3", start=0):
     """n ordinary on-roll pupils."""
-    return [pupil(f"P{start + i:04d}", f"Child{start + i}", "Filler", group=group, year=year, start_date=date(2025, 9, 3))
-            for i in range(n)]
+    return [
+        pupil(f"P{start + i:04d}", f"Child{start + i}", "Filler", group=group, year=year, start_date=date(2025, 9, 3))
+        for i in range(n)
+    ]
 
 
 # Fixtures, imported by each test module (kept out of conftest.py so part A can have its own).

@@ -9,11 +9,10 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditBatch, AuditEntry, Group, GroupMembership, Role, Status, User
 from misync.models import SyncChange, SyncRun
-from misync.selectors import load_school_state, thresholds_for
 from misync.planner import build_plan
+from misync.selectors import load_school_state, thresholds_for
 from misync.services import sync_run_create, sync_run_execute
-from tests.misync.connectors import filler, pupil, snapshot, teacher, upn
-from tests.misync.connectors import connected, static_source  # noqa: F401  (fixtures)
+from tests.misync.connectors import connected, filler, pupil, snapshot, static_source, teacher, upn  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +26,9 @@ def run_on(school, day, snap, static_source):
 def timeline():
     return snapshot(
         pupils=[
-            pupil("AMY", "Amy", "Adams", group="G6", year="Y6", leave_date=date(2026, 7, 23), start_date=date(2019, 9, 3)),
+            pupil(
+                "AMY", "Amy", "Adams", group="G6", year="Y6", leave_date=date(2026, 7, 23), start_date=date(2019, 9, 3)
+            ),
             pupil("BEN", "Ben", "Brown", group="GR", year="R", start_date=date(2026, 9, 3)),
             pupil("CARA", "Cara", "Cole", group="G3", year="Y3", start_date=date(2022, 9, 3)),
         ],
@@ -36,7 +37,9 @@ def timeline():
 
 
 class FirstSyncTests:
-    def test_it_creates_classes_pupils_and_staff_with_unusable_passwords_and_records_everything(self, connected, static_source):
+    def test_it_creates_classes_pupils_and_staff_with_unusable_passwords_and_records_everything(
+        self, connected, static_source
+    ):
         school = connected.school_a
         run = run_on(school, date(2026, 7, 20), timeline(), static_source)
         assert run.status == "succeeded"
@@ -59,15 +62,21 @@ class FirstSyncTests:
         again = run_on(school, date(2026, 7, 20), timeline(), static_source)
         assert again.status == "succeeded" and again.total_changes == 0
         assert not SyncChange.objects.filter(run=again).exists()
-        plan = build_plan(state=load_school_state(school), snapshot=timeline(), today=date(2026, 7, 20),
-                          thresholds=thresholds_for(school=school))
+        plan = build_plan(
+            state=load_school_state(school),
+            snapshot=timeline(),
+            today=date(2026, 7, 20),
+            thresholds=thresholds_for(school=school),
+        )
         assert plan.is_empty
 
     def test_the_worked_timeline_through_the_summer(self, connected, static_source):
         school = connected.school_a
         run_on(school, date(2026, 7, 20), timeline(), static_source)
-        moved = snapshot(pupils=[*timeline().pupils[:2], pupil("CARA", "Cara", "Cole", group="G4", year="Y4")],
-                         staff=timeline().staff)
+        moved = snapshot(
+            pupils=[*timeline().pupils[:2], pupil("CARA", "Cara", "Cole", group="G4", year="Y4")],
+            staff=timeline().staff,
+        )
         cara_run = run_on(school, date(2026, 7, 21), moved, static_source)
         cara = User.objects.get(mis_id="CARA")
         assert cara_run.moved == 1 and cara.year_group == "Y4"
@@ -111,16 +120,28 @@ class FailedApplyTests:
         connected.pupil.save()
         # A new record with the same UPN as an existing account: the classes and other pupils are
         # written first, then the database refuses the duplicate UPN, and everything rolls back.
-        snap = snapshot(pupils=[
-            pupil("KNOWN", connected.pupil.first_name, connected.pupil.last_name),
-            *filler(5, start=10),
-            pupil("CLASH", "Other", "Child", upn=upn(9), start_date=date(2025, 9, 1)),
-        ])
-        before = (User.objects.count(), Group.objects.count(), GroupMembership.objects.count(), AuditEntry.objects.count())
+        snap = snapshot(
+            pupils=[
+                pupil("KNOWN", connected.pupil.first_name, connected.pupil.last_name),
+                *filler(5, start=10),
+                pupil("CLASH", "Other", "Child", upn=upn(9), start_date=date(2025, 9, 1)),
+            ]
+        )
+        before = (
+            User.objects.count(),
+            Group.objects.count(),
+            GroupMembership.objects.count(),
+            AuditEntry.objects.count(),
+        )
         run = run_on(school, date(2026, 9, 10), snap, static_source)
         assert run.status == "failed" and run.error_kind == "apply"
         assert "could not be saved, so nothing was changed" in run.error_message and "UPN" in run.error_message
-        after = (User.objects.count(), Group.objects.count(), GroupMembership.objects.count(), AuditEntry.objects.count())
+        after = (
+            User.objects.count(),
+            Group.objects.count(),
+            GroupMembership.objects.count(),
+            AuditEntry.objects.count(),
+        )
         assert after == before
         assert not SyncChange.objects.filter(run=run).exists()
 

@@ -9,8 +9,7 @@ from django.db import connection
 from accounts.models import GroupMembership, Role, School, User
 from misync.models import MisConnection, SyncRun
 from misync.services import SyncAlreadyRunningError, sync_run_create, sync_run_execute
-from tests.misync.connectors import filler, snapshot
-from tests.misync.connectors import connected, static_source  # noqa: F401  (fixtures)
+from tests.misync.connectors import connected, filler, snapshot, static_source  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

@@ -13,7 +13,11 @@ class DemoTests:
         call_command("seed_demo", stdout=None)
         school = School.objects.get(slug="demo")
         connection = MisConnection.objects.get(school=school)
-        assert (connection.connector, connection.base_url, connection.enabled) == ("xporter", "http://127.0.0.1:8765", False)
+        assert (connection.connector, connection.base_url, connection.enabled) == (
+            "xporter",
+            "http://127.0.0.1:8765",
+            False,
+        )
         assert connection.get_credentials()["secret"]
         assert SyncRun.objects.filter(school=school).count() == 4
         assert set(SyncRun.objects.values_list("status", flat=True)) == {"succeeded", "failed", "rejected"}

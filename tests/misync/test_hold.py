@@ -8,8 +8,7 @@ from django.core import mail
 from accounts.models import Status, User
 from misync.models import SyncRun
 from misync.services import SyncRefusedError, sync_run_approve, sync_run_create, sync_run_execute, sync_run_reject
-from tests.misync.connectors import filler, snapshot
-from tests.misync.connectors import connected, static_source  # noqa: F401  (fixtures)
+from tests.misync.connectors import connected, filler, snapshot, static_source  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -83,10 +82,15 @@ class ApproveWhileBusyTests:
 
 
 class HeldMailFailureTests:
-    def test_a_mail_server_failure_leaves_the_run_held(self, connected, static_source, settings,
-                                                       django_capture_on_commit_callbacks):
-        settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                                        "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2}}}
+    def test_a_mail_server_failure_leaves_the_run_held(
+        self, connected, static_source, settings, django_capture_on_commit_callbacks
+    ):
+        settings.MAILERS = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
+            }
+        }
         User.objects.filter(pk=connected.admin.pk).update(email="office@alder.example")
         static_source.next = snapshot(pupils=filler(20))
         sync_run_execute(sync_run_create(school=connected.school_a, trigger="manual", for_date=date(2026, 9, 10)).pk)

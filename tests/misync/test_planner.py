@@ -20,9 +20,18 @@ ALL_GROUPS = (OAK3, OAK4, PINE6, ROBINS)
 
 def account(id, first, last, *, mis_id=None, group_id=3, year="Y3", status="active", **extra) -> StatePupil:
     theme = {"R": "early_years", "Y1": "starter", "Y2": "starter"}.get(year, "improver")
-    return StatePupil(id=id, username=f"{first.lower()}{last[0].lower()}", first_name=first, last_name=last,
-                      status=status, mis_id=mis_id, year_group=year, theme=extra.pop("theme", theme),
-                      group_id=group_id, **extra)
+    return StatePupil(
+        id=id,
+        username=f"{first.lower()}{last[0].lower()}",
+        first_name=first,
+        last_name=last,
+        status=status,
+        mis_id=mis_id,
+        year_group=year,
+        theme=extra.pop("theme", theme),
+        group_id=group_id,
+        **extra,
+    )
 
 
 def plan_for(state_pupils, snap: Snapshot, today: date, groups=ALL_GROUPS, staff=()) -> Plan:
@@ -35,11 +44,13 @@ CARA = account(3, "Cara", "Cole", mis_id="CARA", group_id=3, year="Y3")
 
 
 def timeline_snapshot():
-    return snapshot(pupils=[
-        pupil("AMY", "Amy", "Adams", group="G6", year="Y6", leave_date=date(2026, 7, 23)),
-        pupil("BEN", "Ben", "Brown", group="GR", year="R", start_date=date(2026, 9, 3)),
-        pupil("CARA", "Cara", "Cole", group="G4", year="Y4"),
-    ])
+    return snapshot(
+        pupils=[
+            pupil("AMY", "Amy", "Adams", group="G6", year="Y6", leave_date=date(2026, 7, 23)),
+            pupil("BEN", "Ben", "Brown", group="GR", year="R", start_date=date(2026, 9, 3)),
+            pupil("CARA", "Cara", "Cole", group="G4", year="Y4"),
+        ]
+    )
 
 
 class WorkedTimelineTests:
@@ -64,7 +75,12 @@ class WorkedTimelineTests:
     def test_ben_is_created_the_night_after_his_start_date_in_his_class_with_the_early_years_theme(self):
         plan = plan_for([AMY, CARA], timeline_snapshot(), date(2026, 9, 4))
         [ben] = plan.creates
-        assert (ben.mis_id, ben.group_name, ben.year_group, ben.theme) == ("BEN", "Reception Robins", "R", "early_years")
+        assert (ben.mis_id, ben.group_name, ben.year_group, ben.theme) == (
+            "BEN",
+            "Reception Robins",
+            "R",
+            "early_years",
+        )
 
     def test_cara_moves_to_4_oak_with_her_year_group_and_theme_following(self):
         plan = plan_for([AMY, CARA], timeline_snapshot(), date(2026, 7, 21))
@@ -75,7 +91,9 @@ class WorkedTimelineTests:
 
     def test_a_pinned_theme_does_not_follow_the_year_group(self):
         little = account(5, "Dan", "Day", mis_id="DAN", group_id=9, year="R", theme="improver", theme_pinned=True)
-        plan = plan_for([little], snapshot(pupils=[pupil("DAN", "Dan", "Day", group="G3", year="Y3")]), date(2026, 9, 4))
+        plan = plan_for(
+            [little], snapshot(pupils=[pupil("DAN", "Dan", "Day", group="G3", year="Y3")]), date(2026, 9, 4)
+        )
         assert plan.updates[0].changes == {"year_group": ["R", "Y3"]}
 
     def test_an_export_with_forty_percent_missing_and_no_leave_dates_is_held(self):
@@ -111,7 +129,9 @@ class HoldThresholdTests:
 
     def test_explicit_leave_dates_never_count_towards_the_hold(self):
         state = self._state(100)
-        pupils = filler(40) + [p.__class__(**{**p.__dict__, "leave_date": date(2026, 7, 23)}) for p in filler(60, start=40)]
+        pupils = filler(40) + [
+            p.__class__(**{**p.__dict__, "leave_date": date(2026, 7, 23)}) for p in filler(60, start=40)
+        ]
         plan = plan_for(state, snapshot(pupils=pupils), date(2026, 7, 23))
         assert plan.vanished == 0 and not plan.held
         assert len(plan.leaves) == 60
@@ -124,8 +144,10 @@ class HoldThresholdTests:
     def test_a_whole_class_vanishing_is_named_in_the_hold(self):
         state = [account(100 + i, f"Kid{i}", "Smith", mis_id=f"P{i:04d}", group_id=6, year="Y6") for i in range(30)]
         state += [account(200 + i, f"Kid{i}", "Jones", mis_id=f"Q{i:04d}") for i in range(20)]
-        snap = snapshot(pupils=[pupil(f"Q{i:04d}", f"Kid{i}", "Jones") for i in range(20)],
-                        groups=[g for g in GROUPS if g.mis_id != "G6"])
+        snap = snapshot(
+            pupils=[pupil(f"Q{i:04d}", f"Kid{i}", "Jones") for i in range(20)],
+            groups=[g for g in GROUPS if g.mis_id != "G6"],
+        )
         plan = plan_for(state, snap, date(2026, 7, 21))
         assert plan.held
         assert any("6 Pine" in reason for reason in plan.hold_reasons)
@@ -144,7 +166,9 @@ class MatchingTests:
 
     def test_then_by_admission_number(self):
         manual = account(7, "Eve", "Evans", admission_number="A0007")
-        plan = plan_for([manual], snapshot(pupils=[pupil("EVE", "Eve", "Evans", admission_number="A0007")]), date(2026, 9, 10))
+        plan = plan_for(
+            [manual], snapshot(pupils=[pupil("EVE", "Eve", "Evans", admission_number="A0007")]), date(2026, 9, 10)
+        )
         assert plan.creates == [] and plan.updates[0].account_id == 7
 
     def test_the_mis_id_wins_over_the_upn(self):
@@ -161,14 +185,20 @@ class MatchingTests:
 
     def test_a_upn_does_not_take_an_account_another_export_record_claims_by_mis_id(self):
         a = account(7, "Eve", "Evans", mis_id="EVE", upn=upn(7))
-        snap = snapshot(pupils=[pupil("OTHER", "Eva", "Evans", upn=upn(7), start_date=date(2025, 9, 1)),
-                                pupil("EVE", "Eve", "Evans")])
+        snap = snapshot(
+            pupils=[
+                pupil("OTHER", "Eva", "Evans", upn=upn(7), start_date=date(2025, 9, 1)),
+                pupil("EVE", "Eve", "Evans"),
+            ]
+        )
         plan = plan_for([a], snap, date(2026, 9, 10))
         assert [c.mis_id for c in plan.creates] == ["OTHER"]
 
     def test_name_and_date_of_birth_are_only_a_suggestion(self):
         manual = account(7, "Eve", "Evans", date_of_birth=date(2019, 5, 1))
-        snap = snapshot(pupils=[pupil("EVE", "Eve", "Evans", date_of_birth=date(2019, 5, 1), start_date=date(2025, 9, 1))])
+        snap = snapshot(
+            pupils=[pupil("EVE", "Eve", "Evans", date_of_birth=date(2019, 5, 1), start_date=date(2025, 9, 1))]
+        )
         plan = plan_for([manual], snap, date(2026, 9, 10))
         assert [c.mis_id for c in plan.creates] == ["EVE"]
         assert [(s.account_id, s.mis_id) for s in plan.suggestions] == [(7, "EVE")]
@@ -200,12 +230,13 @@ class GroupAndStaffTests:
     def test_a_school_switching_mis_keeps_its_classes_by_name(self):
         old = StateGroup(id=3, name="3 Oak", mis_id="SIMS-G3", mis_managed=True, year_group="Y3")
         kid = account(1, "Kid", "One", mis_id="SIMS-1", upn=upn(1), group_id=3)
-        snap = snapshot(pupils=[pupil("ARBOR-1", "Kid", "One", upn=upn(1), group="G3")],
-                        groups=[g for g in GROUPS if g.mis_id == "G3"])
+        snap = snapshot(
+            pupils=[pupil("ARBOR-1", "Kid", "One", upn=upn(1), group="G3")],
+            groups=[g for g in GROUPS if g.mis_id == "G3"],
+        )
         plan = plan_for([kid], snap, date(2026, 9, 10), groups=[old])
         assert plan.group_creates == [] and plan.group_removes == [] and plan.moves == []
         assert plan.group_updates[0].changes == {"mis_id": ["SIMS-G3", "G3"]}
-
 
     def test_new_classes_are_created_and_a_manual_class_of_the_same_name_is_adopted(self):
         manual = StateGroup(id=3, name="3 oak", year_group="Y3")
@@ -220,8 +251,9 @@ class GroupAndStaffTests:
         busy = StateGroup(id=21, name="Busy Class", mis_id="BUSY", mis_managed=True)
         manual = StateGroup(id=22, name="Art Club")
         kid = account(1, "Kid", "One", mis_id="K1", group_id=21)
-        snap = snapshot(pupils=[pupil("K1", "Kid", "One", group="BUSY")],
-                        groups=GROUPS)  # BUSY is not in the export, but the pupil still points at it
+        snap = snapshot(
+            pupils=[pupil("K1", "Kid", "One", group="BUSY")], groups=GROUPS
+        )  # BUSY is not in the export, but the pupil still points at it
         plan = plan_for([kid], snap, date(2026, 9, 10), groups=ALL_GROUPS + (old, busy, manual))
         assert [g.name for g in plan.group_removes] == ["Old Class"]
         assert any("Busy Class" in w for w in plan.warnings)
@@ -233,9 +265,18 @@ class GroupAndStaffTests:
         assert [(a.staff_mis_id, a.group_mis_id) for a in plan.teacher_attaches] == [("T1", "G3")]
 
     def test_existing_staff_are_matched_by_email_and_updated(self):
-        existing = StateStaff(id=50, username="hparker", first_name="Helen", last_name="Parker", status="active",
-                              email="HP@example.org", group_ids=(3,))
-        snap = snapshot(pupils=[], staff=[teacher("T1", "Helen", "Parker-Jones", groups=("G3",), email="hp@example.org")])
+        existing = StateStaff(
+            id=50,
+            username="hparker",
+            first_name="Helen",
+            last_name="Parker",
+            status="active",
+            email="HP@example.org",
+            group_ids=(3,),
+        )
+        snap = snapshot(
+            pupils=[], staff=[teacher("T1", "Helen", "Parker-Jones", groups=("G3",), email="hp@example.org")]
+        )
         plan = plan_for([], snap, date(2026, 9, 10), staff=[existing])
         assert plan.staff_creates == [] and plan.teacher_attaches == []
         assert plan.staff_updates[0].changes == {"last_name": ["Parker", "Parker-Jones"], "mis_id": [None, "T1"]}
@@ -251,7 +292,9 @@ class DeltaAndReplayTests:
 
     def test_the_same_snapshot_gives_each_date_its_own_answer(self):
         snap = timeline_snapshot()
-        answers = {d: plan_for([AMY, CARA], snap, d).counts for d in (date(2026, 7, 22), date(2026, 7, 23), date(2026, 9, 4))}
+        answers = {
+            d: plan_for([AMY, CARA], snap, d).counts for d in (date(2026, 7, 22), date(2026, 7, 23), date(2026, 9, 4))
+        }
         assert answers[date(2026, 7, 22)]["left"] == 0
         assert answers[date(2026, 7, 23)]["left"] == 1
         assert answers[date(2026, 9, 4)]["created"] == 1

@@ -9,8 +9,7 @@ from misync.connectors.base import SourceError
 from misync.models import SyncRun
 from misync.services import SyncAlreadyRunningError, sync_run_create, sync_run_execute
 from misync.tasks import SYNC_MAX_RETRIES, run_sync
-from tests.misync.connectors import filler, snapshot
-from tests.misync.connectors import connected, static_source  # noqa: F401  (fixtures)
+from tests.misync.connectors import connected, filler, snapshot, static_source  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 

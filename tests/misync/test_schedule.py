@@ -8,8 +8,7 @@ import time_machine
 from dbprimary.celery import app
 from misync.models import MisConnection, SyncRun
 from misync.tasks import dispatch_nightly_syncs
-from tests.misync.connectors import filler, snapshot
-from tests.misync.connectors import connected, static_source  # noqa: F401  (fixtures)
+from tests.misync.connectors import connected, filler, snapshot, static_source  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -50,8 +49,9 @@ class ClockChangeTests:
             (date(2026, 10, 24), [utc(2026, 10, 24, 1, 30), utc(2026, 10, 25, 2, 30), utc(2026, 10, 26, 2, 30)]),
         ],
     )
-    def test_exactly_one_run_per_local_day_at_half_past_two_local(self, connected, static_source, saturday, expected,
-                                                               django_capture_on_commit_callbacks):
+    def test_exactly_one_run_per_local_day_at_half_past_two_local(
+        self, connected, static_source, saturday, expected, django_capture_on_commit_callbacks
+    ):
         static_source.next = snapshot(pupils=filler(2))
         start = datetime.combine(saturday, time(0, 0), tzinfo=timezone.utc)
         end = datetime.combine(saturday + timedelta(days=2), time(12, 0), tzinfo=timezone.utc)

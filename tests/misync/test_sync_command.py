@@ -10,8 +10,7 @@ from django.core.management.base import CommandError
 from accounts.models import User
 from misync.connectors.base import SourceError
 from misync.models import SyncRun
-from tests.misync.connectors import filler, snapshot
-from tests.misync.connectors import connected, static_source  # noqa: F401  (fixtures)
+from tests.misync.connectors import connected, filler, snapshot, static_source  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,10 +36,27 @@ class SyncCommandTests:
         code, result = sync_mis("--school", "a", "--date", "2026-09-10", "--json")
         assert code == 0
         assert result["status"] == "succeeded" and result["held"] is False
-        assert {k: result[k] for k in ("created", "updated", "moved", "left", "reinstated", "groups_created",
-                                       "groups_removed", "staff_created")} == {
-            "created": 4, "updated": 0, "moved": 0, "left": 0, "reinstated": 0, "groups_created": 4,
-            "groups_removed": 0, "staff_created": 0,
+        assert {
+            k: result[k]
+            for k in (
+                "created",
+                "updated",
+                "moved",
+                "left",
+                "reinstated",
+                "groups_created",
+                "groups_removed",
+                "staff_created",
+            )
+        } == {
+            "created": 4,
+            "updated": 0,
+            "moved": 0,
+            "left": 0,
+            "reinstated": 0,
+            "groups_created": 4,
+            "groups_removed": 0,
+            "staff_created": 0,
         }
         assert SyncRun.objects.get().for_date == date(2026, 9, 10)
 

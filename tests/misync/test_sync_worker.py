@@ -35,9 +35,30 @@ def sync_worker(redis_url, postgres, transactional_db):
         "PYTHONPATH": str(settings.BASE_DIR),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "tests.misync.worker_app", "worker", "-Q", queue, "-P", "solo",
-         "-c", "1", "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "info"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=settings.BASE_DIR,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "tests.misync.worker_app",
+            "worker",
+            "-Q",
+            queue,
+            "-P",
+            "solo",
+            "-c",
+            "1",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "info",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=settings.BASE_DIR,
     )
     app.conf.task_always_eager = False
     app.conf.broker_url = redis_url
@@ -59,8 +80,9 @@ class ScheduledSyncWorkerTests:
         export = tmp_path / "export.json"
         export.write_text(json.dumps(snapshot_to_json(snapshot(pupils=filler(25)))))
         school = School.objects.create(slug="worker", name="Worker Primary")
-        MisConnection.objects.create(school=school, connector="jsonfile", base_url=str(export), enabled=True,
-                                     nightly_time=clock(0, 0))
+        MisConnection.objects.create(
+            school=school, connector="jsonfile", base_url=str(export), enabled=True, nightly_time=clock(0, 0)
+        )
 
         assert dispatch_nightly_syncs() == 1  # what beat calls every 15 minutes
         run = SyncRun.objects.get(school=school)

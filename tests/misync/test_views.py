@@ -8,8 +8,7 @@ from django.urls import reverse
 from accounts.models import User
 from misync.models import LoginIssue, MisConnection, SyncChange, SyncRun
 from misync.services import sync_run_create, sync_run_execute
-from tests.misync.connectors import filler, snapshot
-from tests.misync.connectors import connected, static_source  # noqa: F401  (fixtures)
+from tests.misync.connectors import connected, filler, snapshot, static_source  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +25,9 @@ def held_run(connected, static_source):
     static_source.next = snapshot(pupils=filler(20))
     sync_run_execute(sync_run_create(school=connected.school_a, trigger="manual", for_date=date(2026, 9, 10)).pk)
     static_source.next = snapshot(pupils=filler(5))
-    return sync_run_execute(sync_run_create(school=connected.school_a, trigger="nightly", for_date=date(2026, 9, 11)).pk)
+    return sync_run_execute(
+        sync_run_create(school=connected.school_a, trigger="nightly", for_date=date(2026, 9, 11)).pk
+    )
 
 
 class RunsPageTests:
@@ -37,16 +38,22 @@ class RunsPageTests:
         assert f"#{finished_run.pk}" in response.text and "3 created" in response.text
         assert "MIS settings" not in response.text.split("<main")[1].split("toolbox-main")[1]
 
-    def test_the_runs_list_runs_a_fixed_number_of_queries(self, client, connected, static_source, django_assert_num_queries):
+    def test_the_runs_list_runs_a_fixed_number_of_queries(
+        self, client, connected, static_source, django_assert_num_queries
+    ):
         for day in range(3):
             static_source.next = snapshot(pupils=filler(3 + day))
-            sync_run_execute(sync_run_create(school=connected.school_a, trigger="manual", for_date=date(2026, 9, 10 + day)).pk)
+            sync_run_execute(
+                sync_run_create(school=connected.school_a, trigger="manual", for_date=date(2026, 9, 10 + day)).pk
+            )
         client.force_login(connected.admin)
         client.get(reverse("mis_runs"))
         with django_assert_num_queries(5):
             client.get(reverse("mis_runs"))
         for day in range(5):
-            sync_run_execute(sync_run_create(school=connected.school_a, trigger="manual", for_date=date(2026, 9, 20 + day)).pk)
+            sync_run_execute(
+                sync_run_create(school=connected.school_a, trigger="manual", for_date=date(2026, 9, 20 + day)).pk
+            )
         with django_assert_num_queries(5):
             client.get(reverse("mis_runs"))
 
@@ -62,14 +69,16 @@ class RunsPageTests:
         only_groups = client.get(reverse("mis_run", args=[finished_run.pk]), {"kind": "group_created"})
         assert "3 Oak" in only_groups.text and "Child0 Filler" not in only_groups.text
 
-    def test_a_runs_changes_page_runs_a_fixed_number_of_queries(self, client, connected, static_source,
-                                                                 django_assert_num_queries):
+    def test_a_runs_changes_page_runs_a_fixed_number_of_queries(
+        self, client, connected, static_source, django_assert_num_queries
+    ):
         client.force_login(connected.admin)
         counts = []
         for n, day in ((3, 10), (40, 11)):
             static_source.next = snapshot(pupils=filler(n))
-            run = sync_run_execute(sync_run_create(school=connected.school_a, trigger="manual",
-                                                   for_date=date(2026, 9, day)).pk)
+            run = sync_run_execute(
+                sync_run_create(school=connected.school_a, trigger="manual", for_date=date(2026, 9, day)).pk
+            )
             client.get(reverse("mis_run", args=[run.pk]))
             with django_assert_num_queries(5) as ctx:
                 client.get(reverse("mis_run", args=[run.pk]))
@@ -100,7 +109,9 @@ class RunsPageTests:
 
 
 class SyncNowTests:
-    def test_sync_now_runs_and_shows_the_run(self, client, connected, static_source, django_capture_on_commit_callbacks):
+    def test_sync_now_runs_and_shows_the_run(
+        self, client, connected, static_source, django_capture_on_commit_callbacks
+    ):
         static_source.next = snapshot(pupils=filler(2))
         client.force_login(connected.admin)
         with django_capture_on_commit_callbacks(execute=True):
@@ -201,9 +212,17 @@ class PreviewTests:
 class SettingsPageTests:
     def _data(self, **extra):
         return {
-            "connector": "xporter", "base_url": "https://mis.example.org", "school_ref": "3301234",
-            "client_id": "dbprimary", "secret": "s3cret-token-4f", "enabled": "on", "nightly_time": "03:15",
-            "pause_until": "", "sync_hold_percent": "12", "sync_hold_count": "40", **extra,
+            "connector": "xporter",
+            "base_url": "https://mis.example.org",
+            "school_ref": "3301234",
+            "client_id": "dbprimary",
+            "secret": "s3cret-token-4f",
+            "enabled": "on",
+            "nightly_time": "03:15",
+            "pause_until": "",
+            "sync_hold_percent": "12",
+            "sync_hold_count": "40",
+            **extra,
         }
 
     def test_a_superadmin_saves_settings_with_credentials_stored_encrypted_and_never_shown(self, client, people):
@@ -248,8 +267,9 @@ class SettingsPageTests:
 
 
 class IssueLoginsTests:
-    def test_an_admin_issues_logins_for_a_class_and_sees_them_once(self, client, finished_run, connected,
-                                                                   django_capture_on_commit_callbacks):
+    def test_an_admin_issues_logins_for_a_class_and_sees_them_once(
+        self, client, finished_run, connected, django_capture_on_commit_callbacks
+    ):
         from accounts.models import Group
 
         group = Group.objects.get(school=connected.school_a, mis_id="G3")
@@ -270,14 +290,18 @@ class IssueLoginsTests:
 
         sheet = credential_sheet_load(admin=connected.admin, token=issue.sheet_token)
         assert len(sheet.rows) == 3
-        stored = str(list(AuditEntry.objects.values_list("detail", "target_label"))) + str(
-            list(LoginIssue.objects.values())) + str(list(SyncChange.objects.values_list("detail", flat=True)))
+        stored = (
+            str(list(AuditEntry.objects.values_list("detail", "target_label")))
+            + str(list(LoginIssue.objects.values()))
+            + str(list(SyncChange.objects.values_list("detail", flat=True)))
+        )
         for row in sheet.rows:
             assert User.objects.get(username=row.username).check_password(row.password)
             assert row.password not in stored
 
-    def test_only_pupils_without_a_password_unless_asked(self, client, finished_run, connected,
-                                                         django_capture_on_commit_callbacks):
+    def test_only_pupils_without_a_password_unless_asked(
+        self, client, finished_run, connected, django_capture_on_commit_callbacks
+    ):
         from accounts.models import Group
 
         group = Group.objects.get(school=connected.school_a, mis_id="G3")
@@ -288,8 +312,9 @@ class IssueLoginsTests:
             client.post(reverse("mis_logins"), {"group": group.pk, "include_all": "on"})
         assert list(LoginIssue.objects.order_by("pk").values_list("total", flat=True)) == [3, 0, 3]
 
-    def test_school_b_admin_cannot_pick_a_school_a_class_or_follow_its_progress(self, client, finished_run, connected,
-                                                                                django_capture_on_commit_callbacks):
+    def test_school_b_admin_cannot_pick_a_school_a_class_or_follow_its_progress(
+        self, client, finished_run, connected, django_capture_on_commit_callbacks
+    ):
         client.force_login(connected.admin)
         with django_capture_on_commit_callbacks(execute=True):
             client.post(reverse("mis_logins"), {"group": connected.class_a.pk})

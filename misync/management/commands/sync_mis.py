@@ -45,22 +45,42 @@ class Command(BaseCommand):
             try:
                 preview = sync_preview(school=target, for_date=day, connector=connector)
             except SourceError as exc:
-                return self._finish(as_json, {"status": "failed", "error": exc.message, "error_kind": exc.kind,
-                                              **dict.fromkeys(COUNT_KEYS, 0), "held": False, "dry_run": True}, code=1)
+                return self._finish(
+                    as_json,
+                    {
+                        "status": "failed",
+                        "error": exc.message,
+                        "error_kind": exc.kind,
+                        **dict.fromkeys(COUNT_KEYS, 0),
+                        "held": False,
+                        "dry_run": True,
+                    },
+                    code=1,
+                )
             plan = preview.plan
-            result = {"status": "held" if plan.held else "planned",
-                      **{k: plan.counts[k] for k in COUNT_KEYS}, "held": plan.held, "dry_run": True,
-                      "hold_reasons": plan.hold_reasons, "warnings": plan.warnings}
+            result = {
+                "status": "held" if plan.held else "planned",
+                **{k: plan.counts[k] for k in COUNT_KEYS},
+                "held": plan.held,
+                "dry_run": True,
+                "hold_reasons": plan.hold_reasons,
+                "warnings": plan.warnings,
+            }
             return self._finish(as_json, result, code=0)
 
         try:
             run = sync_run_create(school=target, trigger=SyncRun.Trigger.MANUAL, for_date=day, source=fmt or "")
         except SyncAlreadyRunningError as exc:
-            return self._finish(as_json, {"status": "already_running", "error": str(exc),
-                                          **dict.fromkeys(COUNT_KEYS, 0), "held": False}, code=1)
+            return self._finish(
+                as_json,
+                {"status": "already_running", "error": str(exc), **dict.fromkeys(COUNT_KEYS, 0), "held": False},
+                code=1,
+            )
         run = sync_run_execute(run.pk, connector=connector, final_attempt=True)
         result = {
-            "run": run.pk, "status": run.status, **{k: getattr(run, k) for k in COUNT_KEYS},
+            "run": run.pk,
+            "status": run.status,
+            **{k: getattr(run, k) for k in COUNT_KEYS},
             "held": run.status == SyncRun.Status.HELD,
         }
         if run.status == SyncRun.Status.HELD:
