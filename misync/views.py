@@ -110,7 +110,7 @@ def preview(request):
 @superadmin_required
 def settings_page(request):
     school = request.user.school
-    connection = MisConnection.objects.filter(school=school).first() or MisConnection(school=school)
+    connection = selectors.connection_for(school=school) or MisConnection(school=school)
     initial = {
         "connector": connection.connector,
         "base_url": connection.base_url,
