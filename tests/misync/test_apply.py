@@ -163,3 +163,20 @@ class PerformanceShapeTests:
         large = queries(400, 1000)
         assert large <= small + 6, (small, large)
         assert SyncRun.objects.filter(status="succeeded").count() == 2
+
+
+class IssueLoginsServiceTests:
+    def test_a_class_larger_than_one_chunk_is_done_in_chunks_with_progress_and_audit(self, connected, static_source):
+        from accounts.models import Group
+        from misync.services import LOGIN_CHUNK, login_issue_create, login_issue_process
+
+        static_source.next = snapshot(pupils=filler(LOGIN_CHUNK + 12))
+        run_on(connected.school_a, date(2026, 9, 10), static_source.next, static_source)
+        group = Group.objects.get(school=connected.school_a, mis_id="G3")
+        issue = login_issue_create(school=connected.school_a, group=group, actor=connected.admin, include_all=False)
+        assert issue.total == LOGIN_CHUNK + 12 and issue.status == "queued"
+        issue = login_issue_process(issue_id=issue.pk)
+        assert (issue.status, issue.done, issue.percent) == ("done", LOGIN_CHUNK + 12, 100)
+        assert AuditEntry.objects.filter(action="password_issued", batch__kind="bulk").count() == LOGIN_CHUNK + 12
+        assert not User.objects.filter(mis_id__startswith="P", password__startswith="!").exists()
+        assert login_issue_process(issue_id=issue.pk).sheet_token == issue.sheet_token  # a second call does nothing
