@@ -29,3 +29,10 @@ app.conf.beat_schedule["expire-import-previews"] = {
     "task": "accounts.importer.tasks.expire_import_jobs",
     "schedule": crontab(minute=45, hour=3),
 }
+
+# MIS sync (misync): every 15 minutes, queue the nightly run of each school whose local
+# nightly time has passed and that has no run for its local date yet.
+app.conf.beat_schedule["misync-dispatch-nightly"] = {
+    "task": "misync.tasks.dispatch_nightly_syncs",
+    "schedule": crontab(minute="*/15"),
+}
