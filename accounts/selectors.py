@@ -35,10 +35,12 @@ def groups_for_user(*, user: User):
 def school_uses_mis(*, school: School) -> bool:
     """Whether the school's classes and pupils are kept up to date by the nightly MIS sync.
 
-    The MIS connection is misync's model (a OneToOne with related_name "mis_connection"); a
-    school without one, or with it switched off, does its year end by hand or in the wizard.
+    A school without an MIS connection, or with it switched off, does its year end by hand or
+    in the wizard.
     """
-    return bool(getattr(getattr(school, "mis_connection", None), "enabled", False))
+    from misync.selectors import mis_enabled  # misync builds on accounts, so import late
+
+    return mis_enabled(school=school)
 
 
 def groups_with_pupil_counts(*, school: School):

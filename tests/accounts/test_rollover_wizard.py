@@ -1,8 +1,8 @@
 """The rollover wizard for schools without MIS integration: task list, each step's preview and
 apply, the state kept in the database, refusals, and the whole wizard on the demo school.
 
-The MIS-integrated path (`school_uses_mis` true: the wizard explains the nightly sync instead)
-needs misync's MisConnection model, which is built on another branch; it is tested once merged.
+For an MIS-integrated school the wizard explains that the nightly sync does the rollover and
+offers none of its steps.
 """
 
 import io
@@ -194,7 +194,7 @@ class LeaversStepTests:
     def test_its_query_count_does_not_grow_with_the_year_group(self, client, people, y6, django_assert_num_queries):
         client.force_login(people.admin)
         client.get(reverse("wizard_leavers"))
-        with django_assert_num_queries(4) as small:
+        with django_assert_num_queries(5) as small:
             client.get(reverse("wizard_leavers"))
         for n in range(10):
             pupil = make_user(people.school_a, f"a-y6-{n}", Role.PUPIL, year_group="Y6")
@@ -542,3 +542,37 @@ class DemoSchoolWizardTests:
         assert all(b is not None and b.kind == "wizard" for b in batches) and len(set(batches)) == 3
         tasks = client.get(reverse("wizard")).context["tasks"]
         assert [t["status"] for t in tasks] == ["completed", "completed", "completed"]
+
+
+class MisIntegratedSchoolTests:
+    @pytest.fixture
+    def integrated(self, people):
+        from misync.models import MisConnection
+
+        return MisConnection.objects.create(school=people.school_a, connector="xporter", enabled=True)
+
+    def test_the_wizard_explains_that_the_nightly_sync_does_it(self, client, people, integrated):
+        client.force_login(people.admin)
+        response = client.get(reverse("wizard"))
+        assert response.status_code == 200
+        assert "nightly sync" in response.content.decode()
+        assert reverse("wizard_leavers") not in response.content.decode()
+
+    @pytest.mark.parametrize(
+        "name", ["wizard_leavers", "wizard_leavers_check", "wizard_classes", "wizard_classes_check", "wizard_year_groups"]
+    )
+    def test_its_steps_are_not_offered(self, client, people, integrated, name):
+        client.force_login(people.admin)
+        assert client.get(reverse(name)).status_code == 404
+
+    def test_a_step_cannot_be_applied_and_nothing_changes(self, client, people, integrated, y6):
+        client.force_login(people.admin)
+        response = client.post(reverse("wizard_leavers_apply"), {"pupils": [y6.amy.pk], "leave_date": "23/07/2026"})
+        assert response.status_code == 404
+        assert User.objects.get(pk=y6.amy.pk).status == "active"
+
+    def test_a_disabled_connection_leaves_the_wizard_available(self, client, people, integrated):
+        integrated.enabled = False
+        integrated.save()
+        client.force_login(people.admin)
+        assert client.get(reverse("wizard_leavers")).status_code == 200
