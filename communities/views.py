@@ -344,16 +344,18 @@ def archive(request):
 
 
 @superadmin_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def restore(request, pk):
+    """GET: the confirmation. POST: make the archived community active again."""
     community = get_community_for_superadmin(request, pk)
-    try:
+    if community.is_active:
+        messages.error(request, f"{community.name} is already active.")
+        return redirect("communities:index")
+    if request.method == "POST":
         services.community_restore(community=community, actor=request.user)
-    except RefusedError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"{community.name} is active again.")
-    return redirect("communities:index")
+        messages.success(request, f"{community.name} is active again and back on its members' homepages.")
+        return redirect("communities:index")
+    return render(request, "communities/restore.html", {"community": community})
 
 
 @superadmin_required
@@ -399,18 +401,20 @@ def create_for_classes(request):
     return render(request, "communities/create_for_classes.html", context, status=400 if form.errors else 200)
 
 
-def _handover_form(request, data=None):
+def _handover_form(request, data=None, initial=None):
     school = request.user.school
     communities = selectors.handover_communities(school=school)
     groups = list(selectors.school_groups(school=school))
     suggestions = {c.pk: selectors.suggested_pass_up_group(community=c, groups=groups) for c in communities}
-    return HandoverForm(data, communities=communities, groups=groups, suggestions=suggestions)
+    return HandoverForm(data, initial=initial, communities=communities, groups=groups, suggestions=suggestions)
 
 
 @superadmin_required
 @require_GET
 def handover(request):
-    return render(request, "communities/handover.html", {"form": _handover_form(request)})
+    # "Change choices" on the preview comes back here with the choices in the query string.
+    form = _handover_form(request, initial=request.GET.dict())
+    return render(request, "communities/handover.html", {"form": form})
 
 
 @superadmin_required
