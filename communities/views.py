@@ -140,7 +140,7 @@ def settings(request, pk):
 @require_http_methods(["GET", "POST"])
 def rename(request, pk):
     community = get_community_for_leader(request, pk)
-    form = CommunityNameForm(request.POST or None, initial={"name": community.name})
+    form = CommunityNameForm(request.POST if request.method == "POST" else None, initial={"name": community.name})
     if request.method == "POST" and form.is_valid():
         old = community.name
         services.community_rename(community=community, name=form.cleaned_data["name"], actor=request.user)
@@ -328,7 +328,7 @@ def archive(request):
         messages.error(request, "Select at least one community to archive.")
         return redirect("communities:index")
     communities = get_communities_for_superadmin(request, ids)
-    form = ArchiveForm(request.POST or None)
+    form = ArchiveForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             copies = services.community_archive(communities=communities, actor=request.user, **form.cleaned_data)
@@ -383,7 +383,7 @@ def delete(request, pk):
 def create_for_classes(request):
     school = request.user.school
     groups = selectors.groups_for_classes_form(school=school)
-    form = ClassesForm(request.POST or None, groups=selectors.school_groups(school=school))
+    form = ClassesForm(request.POST if request.method == "POST" else None, groups=selectors.school_groups(school=school))
     if request.method == "POST" and form.is_valid():
         outcome = services.communities_create_for_classes(
             school=school, groups=list(form.cleaned_data["groups"]), actor=request.user
