@@ -483,6 +483,8 @@ def handover_apply(*, school: School, choices: list[HandoverChoice], actor: User
             raise RefusedError(f"Choose the class to pass {choice.community.name} up to.")
     # Re-read the status under a lock: a community archived since the preview is refused.
     ids = [c.community.pk for c in choices if c.action != HandoverAction.KEEP]
+    if not ids:
+        return HandoverOutcome(archived=0, copied=0, passed_up=0)
     fresh = {c.pk: c for c in Community.objects.select_for_update().filter(pk__in=ids, school=school)}
     batch = audit_batch_create(school=school, kind="handover", label="Year-end handover of communities", actor=actor)
     audit = AuditBuffer(_ctx(school=school, actor=actor, source="Year-end handover", batch=batch))
@@ -502,12 +504,21 @@ def handover_apply(*, school: School, choices: list[HandoverChoice], actor: User
         elif choice.action == HandoverAction.PASS_UP:
             _refuse_archived(community)
             old_name = community.name
-            _end_memberships(audit=audit, community=community, user_ids=None, today=today)
+            # People who are in class X already keep their membership row (history stays tidy
+            # when the class itself was renamed up a year); everyone else's ends.
+            staying = set(
+                GroupMembership.objects.filter(group=choice.group, end_date__isnull=True).values_list("user_id", flat=True)
+            )
+            leaving = set(
+                CommunityMembership.objects.filter(community=community, end_date__isnull=True)
+                .exclude(user_id__in=staying)
+                .values_list("user_id", flat=True)
+            )
+            _end_memberships(audit=audit, community=community, user_ids=leaving, today=today)
             community.name = choice.new_name
             community.group = choice.group
             community.save(update_fields=["name", "group"])
             _add_community(audit, community, "passed_up", {"from": old_name, "to": community.name, "class": choice.group.name})
-            # Same-day history: an ended row and a new row for one person may share today's date.
             _add_class_members(audit=audit, community=community, group=choice.group, today=today)
             passed += 1
     audit.flush()

@@ -116,11 +116,25 @@ class HandoverTests:
         assert AuditEntry.objects.filter(target_type="community").exclude(batch=batch).count() == 0
         assert set(batch.entries.values_list("action", flat=True)) >= {"passed_up", "archived", "rolled_over", "member_added", "member_removed"}
 
-    def test_keeping_everything_changes_nothing_but_the_batch(self, client, people, school):
+    def test_passing_up_to_its_own_renamed_class_keeps_the_rows_of_people_still_in_it(self, client, people, school):
+        oak = school["oak"]
+        people.class_a.name = "Year 4 Oak (was 3)"
+        people.class_a.save()
+        before = set(CommunityMembership.objects.filter(community=oak).values_list("pk", flat=True))
+        client.force_login(people.superadmin)
+        client.post(
+            reverse("communities:handover_apply"),
+            choices(school, **{f"action_{oak.pk}": "pass_up", f"group_{oak.pk}": str(people.class_a.pk)}),
+        )
+        oak.refresh_from_db()
+        assert oak.name == "Year 4 Oak (was 3)"
+        assert set(CommunityMembership.objects.filter(community=oak, end_date__isnull=True).values_list("pk", flat=True)) == before
+
+    def test_keeping_everything_changes_nothing(self, client, people, school):
         client.force_login(people.superadmin)
         client.post(reverse("communities:handover_apply"), choices(school))
         assert Community.objects.filter(school=people.school_a, status="active").count() == 3
-        assert not AuditEntry.objects.exists()
+        assert not AuditEntry.objects.exists() and not AuditBatch.objects.exists()
 
     def test_a_refusal_part_way_changes_nothing(self, people, school):
         """One Apply is one transaction: a community archived since the preview refuses the lot."""
