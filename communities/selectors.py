@@ -114,11 +114,11 @@ def topic_replies(*, topic: ForumTopic):
 
 
 def current_members(*, community: Community) -> list[CommunityMembership]:
-    """Leaders first, then members, by surname."""
+    """Leaders first ("leader" sorts before "member"), then members, by surname."""
     return list(
         CommunityMembership.objects.filter(community=community, end_date__isnull=True)
         .select_related("user")
-        .order_by("-role", "user__last_name", "user__first_name", "pk")
+        .order_by("role", "user__last_name", "user__first_name", "pk")
     )
 
 
@@ -127,7 +127,7 @@ def membership_history(*, community: Community) -> list[CommunityMembership]:
     return list(
         CommunityMembership.objects.filter(community=community)
         .select_related("user")
-        .order_by("-role", "user__last_name", "user__first_name", "-start_date")
+        .order_by("role", "user__last_name", "user__first_name", "-start_date")
     )
 
 

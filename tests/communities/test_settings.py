@@ -245,3 +245,10 @@ class EntriesDeleteTests:
             ForumTopic.objects.create(community=communities.oak, author=people.admin, author_role="staff", title=f"T{n}", body="x")
         with django_assert_num_queries(len(few)):
             client.get(url)
+
+
+class MembersPageTests:
+    def test_leaders_are_listed_before_members(self, client, people, communities):
+        client.force_login(people.teacher)
+        response = client.get(reverse("communities:members", args=[communities.oak.pk]))
+        assert [m.user.username for m in response.context["members"]] == ["a-teacher", "a-pupil"]
