@@ -299,7 +299,8 @@ def entries_delete(request, pk):
         messages.error(request, "Select at least one blog post or forum topic to delete.")
         return redirect("communities:entries", community.pk)
     if request.method == "GET":
-        return render(request, "communities/entries_delete.html", {"community": community, "posts": posts, "topics": topics})
+        context = {"community": community, "posts": posts, "topics": topics, "count": len(posts) + len(topics)}
+        return render(request, "communities/entries_delete.html", context)
     count = services.entries_delete(community=community, posts=posts, topics=topics, actor=request.user)
     messages.success(request, f"Deleted {count} {'entry' if count == 1 else 'entries'} from {community.name}.")
     return redirect("communities:entries", community.pk)

@@ -201,6 +201,7 @@ class EntriesDeleteTests:
             {"posts": [communities.post.pk], "topics": [communities.topic.pk]},
         )
         assert response.status_code == 200
+        assert b"Delete 2 entries from Year 3 Oak?" in response.content
         assert b"Welcome" in response.content and b"Books" in response.content
         assert BlogPost.objects.filter(pk=communities.post.pk).exists()
 
