@@ -69,6 +69,13 @@ class RenameTests:
         assert b"Enter a name for the community" in response.content
         assert b'href="#id_name"' in response.content
 
+    def test_leaders_see_the_pencil_beside_the_name_and_pupils_do_not(self, client, people, communities):
+        rename = reverse("communities:rename", args=[communities.oak.pk]).encode()
+        client.force_login(people.teacher)
+        assert rename in client.get(communities.oak.get_absolute_url()).content
+        client.force_login(people.pupil)
+        assert rename not in client.get(communities.oak.get_absolute_url()).content
+
     def test_the_settings_page_has_the_pencil_beside_the_name(self, client, people, communities):
         client.force_login(people.teacher)
         response = client.get(reverse("communities:settings", args=[communities.oak.pk]))
