@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import Group, GroupMembership, Role, School, Status, User, next_year_group
@@ -75,20 +75,21 @@ def _count(model, field: str):
     )
 
 
+def _current_member_count():
+    current = CommunityMembership.objects.filter(community=OuterRef("pk"), end_date__isnull=True)
+    return Coalesce(
+        Subquery(current.order_by().values("community").annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
+        Value(0),
+    )
+
+
 def communities_for_table(*, school: School):
     """The Communities tab: a school's communities with their class and counts, in one query."""
-    current = CommunityMembership.objects.filter(community=OuterRef("pk"), end_date__isnull=True)
     return (
         Community.objects.filter(school=school)
         .select_related("group")
         .annotate(
-            member_count=Coalesce(
-                Subquery(
-                    current.order_by().values("community").annotate(n=Count("pk")).values("n"),
-                    output_field=IntegerField(),
-                ),
-                Value(0),
-            ),
+            member_count=_current_member_count(),
             post_count=_count(BlogPost, "community"),
             topic_count=_count(ForumTopic, "community"),
         )
@@ -187,12 +188,15 @@ def suggested_pass_up_group(*, community: Community, groups: list[Group]) -> Gro
 
 
 def handover_communities(*, school: School):
-    current = CommunityMembership.objects.filter(end_date__isnull=True).select_related("user")
+    """Active communities with their current member count and entry counts, in one query."""
     return list(
         Community.objects.filter(school=school, status=Community.Status.ACTIVE)
         .select_related("group")
-        .prefetch_related(Prefetch("memberships", queryset=current, to_attr="current_memberships"))
-        .annotate(post_count=_count(BlogPost, "community"), topic_count=_count(ForumTopic, "community"))
+        .annotate(
+            member_count=_current_member_count(),
+            post_count=_count(BlogPost, "community"),
+            topic_count=_count(ForumTopic, "community"),
+        )
         .order_by("name", "pk")
     )
 
