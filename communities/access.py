@@ -18,11 +18,13 @@ def _is_superadmin(user) -> bool:
 
 
 def _community_in_school(request, pk) -> Community:
-    return get_object_or_404(Community.objects.select_related("group", "school"), pk=pk, school_id=request.user.school_id)
+    return get_object_or_404(
+        Community.objects.select_related("group", "school"), pk=pk, school_id=request.user.school_id
+    )
 
 
 def current_role(*, user, community: Community) -> str | None:
-    """"leader", "member" or None for someone with no current membership."""
+    """ "leader", "member" or None for someone with no current membership."""
     return (
         CommunityMembership.objects.filter(community=community, user=user, end_date__isnull=True)
         .values_list("role", flat=True)

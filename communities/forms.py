@@ -20,31 +20,42 @@ class CommunityNameForm(forms.Form):
 
 
 class PostingForm(forms.Form):
-    pupils_can_post = forms.BooleanField(label="Members who are not leaders may write posts, topics and replies", required=False)
+    pupils_can_post = forms.BooleanField(
+        label="Members who are not leaders may write posts, topics and replies", required=False
+    )
 
 
 class BlogPostForm(forms.Form):
     title = forms.CharField(label="Title", max_length=200, error_messages={"required": "Enter a title"})
-    body = forms.CharField(label="Post", widget=forms.Textarea(attrs={"rows": 5}), error_messages={"required": "Write your post"})
+    body = forms.CharField(
+        label="Post", widget=forms.Textarea(attrs={"rows": 5}), error_messages={"required": "Write your post"}
+    )
 
 
 class ForumTopicForm(forms.Form):
     title = forms.CharField(label="Topic", max_length=200, error_messages={"required": "Enter a topic"})
-    body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 4}), error_messages={"required": "Write a message"})
+    body = forms.CharField(
+        label="Message", widget=forms.Textarea(attrs={"rows": 4}), error_messages={"required": "Write a message"}
+    )
 
 
 class ForumReplyForm(forms.Form):
-    body = forms.CharField(label="Your reply", widget=forms.Textarea(attrs={"rows": 3}), error_messages={"required": "Write your reply"})
+    body = forms.CharField(
+        label="Your reply", widget=forms.Textarea(attrs={"rows": 3}), error_messages={"required": "Write your reply"}
+    )
 
 
 class PeopleAddForm(forms.Form):
     """Pick accounts from the ones offered (a queryset already scoped to the school)."""
 
     people = forms.ModelMultipleChoiceField(
-        queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple,
+        queryset=User.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Select at least one person to add"},
     )
-    role = forms.ChoiceField(choices=CommunityMembership.Role.choices, initial=CommunityMembership.Role.MEMBER, label="Add as")
+    role = forms.ChoiceField(
+        choices=CommunityMembership.Role.choices, initial=CommunityMembership.Role.MEMBER, label="Add as"
+    )
 
     def __init__(self, *args, people, allow_leader: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,7 +67,9 @@ class PeopleAddForm(forms.Form):
 
 class ClassAddForm(forms.Form):
     group = forms.ModelChoiceField(
-        queryset=Group.objects.none(), label="Class", empty_label="Choose a class",
+        queryset=Group.objects.none(),
+        label="Class",
+        empty_label="Choose a class",
         error_messages={"required": "Choose a class"},
     )
 
@@ -67,7 +80,9 @@ class ClassAddForm(forms.Form):
 
 class ClassesForm(forms.Form):
     groups = forms.ModelMultipleChoiceField(
-        queryset=Group.objects.none(), widget=forms.CheckboxSelectMultiple, label="Classes",
+        queryset=Group.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Classes",
         error_messages={"required": "Select at least one class"},
     )
 
@@ -78,12 +93,16 @@ class ClassesForm(forms.Form):
 
 class ArchiveForm(forms.Form):
     remove_members = forms.BooleanField(
-        label="Remove members", required=False,
+        label="Remove members",
+        required=False,
         help_text="End everyone's membership. The archive still records who was in it.",
     )
     rollover = forms.BooleanField(
-        label="Rollover", required=False,
-        help_text="Also create a new active copy with the same name, class, blog posts and forum topics, and no members.",
+        label="Rollover",
+        required=False,
+        help_text=(
+            "Also create a new active copy with the same name, class, blog posts and forum topics, and no members."
+        ),
     )
 
 
@@ -101,19 +120,21 @@ class HandoverForm(forms.Form):
                 label=f"What happens to {community.name}", choices=HandoverAction.choices, initial=HandoverAction.KEEP
             )
             self.fields[f"group_{community.pk}"] = forms.ChoiceField(
-                label=f"Class to pass {community.name} up to", choices=group_choices, required=False,
+                label=f"Class to pass {community.name} up to",
+                choices=group_choices,
+                required=False,
                 initial=str(suggested.pk) if suggested else "",
             )
             self.fields[f"name_{community.pk}"] = forms.CharField(
-                label=f"New name for {community.name}", max_length=100, required=False,
+                label=f"New name for {community.name}",
+                max_length=100,
+                required=False,
                 help_text="Leave blank to use the class's name.",
             )
 
     def rows(self):
         """(community, action field, class field, name field) for the template."""
-        return [
-            (c, self[f"action_{c.pk}"], self[f"group_{c.pk}"], self[f"name_{c.pk}"]) for c in self.communities
-        ]
+        return [(c, self[f"action_{c.pk}"], self[f"group_{c.pk}"], self[f"name_{c.pk}"]) for c in self.communities]
 
     def clean(self):
         cleaned = super().clean()

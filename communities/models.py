@@ -25,7 +25,11 @@ class Community(models.Model):
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="communities")
     name = models.CharField(max_length=100)
     group = models.ForeignKey(
-        Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="communities",
+        Group,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="communities",
         help_text="The class this community belongs to, if any.",
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
@@ -39,7 +43,8 @@ class Community(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(status__in=["active", "archived"]), name="community_status_valid"),
             models.CheckConstraint(
-                condition=Q(status="active", archived_at__isnull=True) | Q(status="archived", archived_at__isnull=False),
+                condition=Q(status="active", archived_at__isnull=True)
+                | Q(status="archived", archived_at__isnull=False),
                 name="community_archived_at_matches_status",
             ),
         ]
@@ -95,7 +100,8 @@ class CommunityMembership(models.Model):
         ordering = ["pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["community", "user"], condition=Q(end_date__isnull=True),
+                fields=["community", "user"],
+                condition=Q(end_date__isnull=True),
                 name="community_membership_one_current",
             ),
             models.CheckConstraint(condition=Q(role__in=["member", "leader"]), name="community_membership_role_valid"),

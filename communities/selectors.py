@@ -41,7 +41,9 @@ class Abilities:
 
 def abilities(*, user: User, community: Community) -> Abilities:
     role = membership_role(user=user, community=community)
-    return Abilities(role=role, can_post=_may_post(user, community, role), can_manage=_may_manage(user, community, role))
+    return Abilities(
+        role=role, can_post=_may_post(user, community, role), can_manage=_may_manage(user, community, role)
+    )
 
 
 def _may_manage(user, community, role) -> bool:
@@ -78,7 +80,9 @@ def _count(model, field: str):
 def _current_member_count():
     current = CommunityMembership.objects.filter(community=OuterRef("pk"), end_date__isnull=True)
     return Coalesce(
-        Subquery(current.order_by().values("community").annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
+        Subquery(
+            current.order_by().values("community").annotate(n=Count("pk")).values("n"), output_field=IntegerField()
+        ),
         Value(0),
     )
 

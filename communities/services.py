@@ -37,7 +37,9 @@ def _ctx(*, school: School, actor: User | None, source: str, batch=None) -> Audi
 
 
 def _add_community(audit: AuditBuffer, community: Community, action: str, detail=None):
-    audit.add(action=action, target_type="community", target_id=community.pk, target_label=community.name, detail=detail)
+    audit.add(
+        action=action, target_type="community", target_id=community.pk, target_label=community.name, detail=detail
+    )
 
 
 def _refuse_archived(community: Community):
@@ -74,8 +76,14 @@ def _add_class_members(*, audit: AuditBuffer, community: Community, group: Group
 
 @transaction.atomic(durable=True)
 def community_create(
-    *, school: School, name: str, actor: User | None, group: Group | None = None, pupils_can_post: bool = False,
-    add_class: bool = False, source: str = "Communities tab",
+    *,
+    school: School,
+    name: str,
+    actor: User | None,
+    group: Group | None = None,
+    pupils_can_post: bool = False,
+    add_class: bool = False,
+    source: str = "Communities tab",
 ) -> Community:
     if group is not None and group.school_id != school.pk:
         raise RefusedError("That class belongs to another school.")
@@ -169,11 +177,13 @@ def _members_add(*, audit: AuditBuffer, community: Community, users: list[User],
         [CommunityMembership(community=community, user=u, role=role, start_date=today) for u in new]
     )
     if promote:
-        CommunityMembership.objects.filter(
-            community=community, end_date__isnull=True, user__in=promote
-        ).update(role=LEADER)
+        CommunityMembership.objects.filter(community=community, end_date__isnull=True, user__in=promote).update(
+            role=LEADER
+        )
     for user in new:
-        _add_community(audit, community, "member_added", {"account": _person(user), "account_id": user.pk, "role": role})
+        _add_community(
+            audit, community, "member_added", {"account": _person(user), "account_id": user.pk, "role": role}
+        )
     for user in promote:
         _add_community(audit, community, "leader_made", {"account": _person(user), "account_id": user.pk})
     return len(new) + len(promote)
@@ -208,12 +218,16 @@ def _end_memberships(*, audit: AuditBuffer, community: Community, user_ids: set[
         return 0
     CommunityMembership.objects.filter(pk__in=[m.pk for m in rows]).update(end_date=Greatest(F("start_date"), today))
     for m in rows:
-        _add_community(audit, community, "member_removed", {"account": _person(m.user), "account_id": m.user_id, "role": m.role})
+        _add_community(
+            audit, community, "member_removed", {"account": _person(m.user), "account_id": m.user_id, "role": m.role}
+        )
     return len(rows)
 
 
 @transaction.atomic(durable=True)
-def membership_remove(*, community: Community, users: list[User], actor: User, source: str = "Community settings") -> int:
+def membership_remove(
+    *, community: Community, users: list[User], actor: User, source: str = "Community settings"
+) -> int:
     """End these accounts' memberships (the dated rows stay as history)."""
     _refuse_archived(community)
     audit = AuditBuffer(_ctx(school=community.school, actor=actor, source=source))
@@ -238,12 +252,19 @@ def membership_set_leader(
     if not updated:
         raise RefusedError(f"{user.get_full_name()} is not a member of {community.name}.")
     audit = AuditBuffer(_ctx(school=community.school, actor=actor, source=source))
-    _add_community(audit, community, "leader_made" if leader else "leader_unmade", {"account": _person(user), "account_id": user.pk})
+    _add_community(
+        audit,
+        community,
+        "leader_made" if leader else "leader_unmade",
+        {"account": _person(user), "account_id": user.pk},
+    )
     audit.flush()
 
 
 @transaction.atomic(durable=True)
-def class_add(*, community: Community, group: Group, actor: User, source: str = "Community settings") -> tuple[int, int]:
+def class_add(
+    *, community: Community, group: Group, actor: User, source: str = "Community settings"
+) -> tuple[int, int]:
     """Add a whole class: its pupils as members and its teachers as leaders. Returns (members, leaders) added."""
     _refuse_archived(community)
     if group.school_id != community.school_id:
@@ -292,7 +313,9 @@ def forum_topic_create(*, community: Community, author: User, title: str, body: 
 def forum_reply_create(*, topic: ForumTopic, author: User, body: str) -> ForumReply:
     community = topic.community
     _refuse_posting(community=community, author=author)
-    reply = ForumReply.objects.create(topic=topic, author=author, author_role=author_role_for(author), body=body.strip())
+    reply = ForumReply.objects.create(
+        topic=topic, author=author, author_role=author_role_for(author), body=body.strip()
+    )
     audit = AuditBuffer(_ctx(school=community.school, actor=author, source="Community page"))
     _add_community(audit, community, "forum_reply_created", {"topic_id": topic.pk, "reply_id": reply.pk})
     audit.flush()
@@ -301,7 +324,11 @@ def forum_reply_create(*, topic: ForumTopic, author: User, body: str) -> ForumRe
 
 @transaction.atomic(durable=True)
 def entries_delete(
-    *, community: Community, posts: list[BlogPost], topics: list[ForumTopic], actor: User,
+    *,
+    community: Community,
+    posts: list[BlogPost],
+    topics: list[ForumTopic],
+    actor: User,
     source: str = "Community settings",
 ) -> int:
     """Delete several blog posts and forum topics (with their replies) together."""
@@ -329,28 +356,47 @@ def _copy(*, audit: AuditBuffer, community: Community) -> Community:
     )
     BlogPost.objects.bulk_create(
         [
-            BlogPost(community=copy, author_id=p.author_id, author_role=p.author_role, created_at=p.created_at,
-                     title=p.title, body=p.body)
+            BlogPost(
+                community=copy,
+                author_id=p.author_id,
+                author_role=p.author_role,
+                created_at=p.created_at,
+                title=p.title,
+                body=p.body,
+            )
             for p in BlogPost.objects.filter(community=community).order_by("pk")
         ]
     )
     topics = list(ForumTopic.objects.filter(community=community).order_by("pk"))
     new_topics = ForumTopic.objects.bulk_create(
         [
-            ForumTopic(community=copy, author_id=t.author_id, author_role=t.author_role, created_at=t.created_at,
-                       title=t.title, body=t.body)
+            ForumTopic(
+                community=copy,
+                author_id=t.author_id,
+                author_role=t.author_role,
+                created_at=t.created_at,
+                title=t.title,
+                body=t.body,
+            )
             for t in topics
         ]
     )
     topic_map = {old.pk: new.pk for old, new in zip(topics, new_topics)}
     ForumReply.objects.bulk_create(
         [
-            ForumReply(topic_id=topic_map[r.topic_id], author_id=r.author_id, author_role=r.author_role,
-                       created_at=r.created_at, body=r.body)
+            ForumReply(
+                topic_id=topic_map[r.topic_id],
+                author_id=r.author_id,
+                author_role=r.author_role,
+                created_at=r.created_at,
+                body=r.body,
+            )
             for r in ForumReply.objects.filter(topic__community=community).order_by("pk")
         ]
     )
-    _add_community(audit, copy, "created", {"copy_of": community.pk, "class": community.group.name if community.group else None})
+    _add_community(
+        audit, copy, "created", {"copy_of": community.pk, "class": community.group.name if community.group else None}
+    )
     _add_community(audit, community, "rolled_over", {"copy_id": copy.pk})
     return copy
 
@@ -392,12 +438,18 @@ def community_archive(
         raise RefusedError("Those communities belong to another school.")
     list(Community.objects.select_for_update().filter(pk__in=[c.pk for c in communities]).values_list("pk", flat=True))
     batch = audit_batch_create(
-        school=school, kind="bulk", label=f"{len(communities)} communities archived{' with rollover' if rollover else ''}",
+        school=school,
+        kind="bulk",
+        label=f"{len(communities)} communities archived{' with rollover' if rollover else ''}",
         actor=actor,
     )
     audit = AuditBuffer(_ctx(school=school, actor=actor, source=source, batch=batch))
     copies = _archive(
-        audit=audit, communities=communities, remove_members=remove_members, rollover=rollover, today=school.local_today()
+        audit=audit,
+        communities=communities,
+        remove_members=remove_members,
+        rollover=rollover,
+        today=school.local_today(),
     )
     audit.flush()
     return copies
@@ -424,7 +476,9 @@ def community_delete(*, community: Community, actor: User, source: str = "Commun
         raise RefusedError(f"Archive {community.name} before deleting it.")
     audit = AuditBuffer(_ctx(school=community.school, actor=actor, source=source))
     _add_community(
-        audit, community, "deleted",
+        audit,
+        community,
+        "deleted",
         {"posts": community.posts.count(), "topics": community.topics.count()},
     )
     community.delete()
@@ -477,7 +531,9 @@ def handover_apply(*, school: School, choices: list[HandoverChoice], actor: User
     (leaders), links it to class X and renames it.
     """
     for choice in choices:
-        if choice.community.school_id != school.pk or (choice.group is not None and choice.group.school_id != school.pk):
+        if choice.community.school_id != school.pk or (
+            choice.group is not None and choice.group.school_id != school.pk
+        ):
             raise RefusedError("Those communities belong to another school.")
         if choice.action == HandoverAction.PASS_UP and choice.group is None:
             raise RefusedError(f"Choose the class to pass {choice.community.name} up to.")
@@ -493,11 +549,16 @@ def handover_apply(*, school: School, choices: list[HandoverChoice], actor: User
     for choice in choices:
         if choice.action == HandoverAction.KEEP:
             continue
-        community = fresh[choice.community.pk]
+        community = fresh.get(choice.community.pk)
+        if community is None:
+            raise RefusedError(f"{choice.community.name} has been deleted since the preview. Start the handover again.")
         if choice.action in (HandoverAction.ARCHIVE, HandoverAction.COPY):
             copies = _archive(
-                audit=audit, communities=[community], remove_members=True,
-                rollover=choice.action == HandoverAction.COPY, today=today,
+                audit=audit,
+                communities=[community],
+                remove_members=True,
+                rollover=choice.action == HandoverAction.COPY,
+                today=today,
             )
             archived += 1
             copied += len(copies)
@@ -507,7 +568,9 @@ def handover_apply(*, school: School, choices: list[HandoverChoice], actor: User
             # People who are in class X already keep their membership row (history stays tidy
             # when the class itself was renamed up a year); everyone else's ends.
             staying = set(
-                GroupMembership.objects.filter(group=choice.group, end_date__isnull=True).values_list("user_id", flat=True)
+                GroupMembership.objects.filter(group=choice.group, end_date__isnull=True).values_list(
+                    "user_id", flat=True
+                )
             )
             leaving = set(
                 CommunityMembership.objects.filter(community=community, end_date__isnull=True)
@@ -518,7 +581,9 @@ def handover_apply(*, school: School, choices: list[HandoverChoice], actor: User
             community.name = choice.new_name
             community.group = choice.group
             community.save(update_fields=["name", "group"])
-            _add_community(audit, community, "passed_up", {"from": old_name, "to": community.name, "class": choice.group.name})
+            _add_community(
+                audit, community, "passed_up", {"from": old_name, "to": community.name, "class": choice.group.name}
+            )
             _add_class_members(audit=audit, community=community, group=choice.group, today=today)
             passed += 1
     audit.flush()

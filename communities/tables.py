@@ -29,7 +29,17 @@ class CommunityTable(tables.Table):
 
     class Meta:
         model = Community
-        fields = ["select", "name", "group", "status", "member_count", "post_count", "topic_count", "created_at", "actions"]
+        fields = [
+            "select",
+            "name",
+            "group",
+            "status",
+            "member_count",
+            "post_count",
+            "topic_count",
+            "created_at",
+            "actions",
+        ]
         attrs = {"class": "table"}
         empty_text = "No communities match."
 
@@ -40,17 +50,24 @@ class CommunityTable(tables.Table):
 
     def render_actions(self, record):
         if record.is_active:
-            return format_html('<a href="{}">View<span class="visually-hidden"> {}</span></a>', record.get_absolute_url(), record.name)
+            return format_html(
+                '<a href="{}">View<span class="visually-hidden"> {}</span></a>', record.get_absolute_url(), record.name
+            )
         return format_html(
             '<a href="{}">View<span class="visually-hidden"> {}</span></a> · '
             '<a href="{}">Restore<span class="visually-hidden"> {}</span></a> · '
             '<a href="{}">Delete<span class="visually-hidden"> {}</span></a>',
-            record.get_absolute_url(), record.name,
-            reverse("communities:restore", args=[record.pk]), record.name,
-            reverse("communities:delete", args=[record.pk]), record.name,
+            record.get_absolute_url(),
+            record.name,
+            reverse("communities:restore", args=[record.pk]),
+            record.name,
+            reverse("communities:delete", args=[record.pk]),
+            record.name,
         )
 
     def render_select(self, value, record):
         return format_html(
-            '<input type="checkbox" name="ids" value="{}" form="archive-form" aria-label="Select {}">', value, record.name
+            '<input type="checkbox" name="ids" value="{}" form="archive-form" aria-label="Select {}">',
+            value,
+            record.name,
         )

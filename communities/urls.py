@@ -30,7 +30,11 @@ urlpatterns = [
     path("<int:pk>/settings/members/add-class/", views.members_add_class, name="members_add_class"),
     path("<int:pk>/settings/members/<int:user_pk>/remove/", views.member_remove, name="member_remove"),
     path("<int:pk>/settings/members/<int:user_pk>/make-leader/", views.member_make_leader, name="member_make_leader"),
-    path("<int:pk>/settings/members/<int:user_pk>/unmake-leader/", views.member_unmake_leader, name="member_unmake_leader"),
+    path(
+        "<int:pk>/settings/members/<int:user_pk>/unmake-leader/",
+        views.member_unmake_leader,
+        name="member_unmake_leader",
+    ),
     path("<int:pk>/settings/entries/", views.entries, name="entries"),
     path("<int:pk>/settings/entries/delete/", views.entries_delete, name="entries_delete"),
 ]

@@ -132,7 +132,10 @@ def reply_create(request, pk, topic_pk):
 @require_GET
 def settings(request, pk):
     community = get_community_for_leader(request, pk)
-    context = {"community": community, "posting_form": PostingForm(initial={"pupils_can_post": community.pupils_can_post})}
+    context = {
+        "community": community,
+        "posting_form": PostingForm(initial={"pupils_can_post": community.pupils_can_post}),
+    }
     return render(request, "communities/settings.html", context)
 
 
@@ -146,7 +149,9 @@ def rename(request, pk):
         services.community_rename(community=community, name=form.cleaned_data["name"], actor=request.user)
         messages.success(request, f"{old} is now called {community.name}.")
         return redirect("communities:settings", community.pk)
-    return render(request, "communities/rename.html", {"community": community, "form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "communities/rename.html", {"community": community, "form": form}, status=400 if form.errors else 200
+    )
 
 
 @school_member_required
@@ -158,9 +163,7 @@ def posting(request, pk):
     services.community_set_pupils_can_post(
         community=community, allowed=form.cleaned_data["pupils_can_post"], actor=request.user
     )
-    messages.success(
-        request, "Members can now post." if community.pupils_can_post else "Only leaders can post now."
-    )
+    messages.success(request, "Members can now post." if community.pupils_can_post else "Only leaders can post now.")
     return redirect("communities:settings", community.pk)
 
 
@@ -177,7 +180,9 @@ def _members_page(request, community, *, pupils_form=None, staff_form=None, clas
 
 def _people_form(community, *, pupils: bool, data=None):
     return PeopleAddForm(
-        data, people=selectors.people_to_add(community=community, pupils=pupils), allow_leader=not pupils,
+        data,
+        people=selectors.people_to_add(community=community, pupils=pupils),
+        allow_leader=not pupils,
         prefix="pupils" if pupils else "staff",
     )
 
@@ -196,7 +201,9 @@ def _add_people(request, pk, *, pupils: bool):
         return _members_page(request, community, status=400, **{key: form})
     try:
         count = services.membership_add(
-            community=community, users=list(form.cleaned_data["people"]), role=form.cleaned_data["role"],
+            community=community,
+            users=list(form.cleaned_data["people"]),
+            role=form.cleaned_data["role"],
             actor=request.user,
         )
     except RefusedError as exc:
@@ -384,18 +391,23 @@ def delete(request, pk):
 def create_for_classes(request):
     school = request.user.school
     groups = selectors.groups_for_classes_form(school=school)
-    form = ClassesForm(request.POST if request.method == "POST" else None, groups=selectors.school_groups(school=school))
+    form = ClassesForm(
+        request.POST if request.method == "POST" else None, groups=selectors.school_groups(school=school)
+    )
     if request.method == "POST" and form.is_valid():
         outcome = services.communities_create_for_classes(
             school=school, groups=list(form.cleaned_data["groups"]), actor=request.user
         )
         if outcome.created:
-            messages.success(request, f"Created {len(outcome.created)} communities: {', '.join(c.name for c in outcome.created)}.")
+            messages.success(
+                request, f"Created {len(outcome.created)} communities: {', '.join(c.name for c in outcome.created)}."
+            )
         if outcome.skipped:
             messages.warning(
                 request,
                 "Skipped because they already have an active community: "
-                + ", ".join(g.name for g in outcome.skipped) + ".",
+                + ", ".join(g.name for g in outcome.skipped)
+                + ".",
             )
         return redirect("communities:index")
     context = {"form": form, "groups": groups, "selected": {str(v) for v in form["groups"].value() or []}}

@@ -29,13 +29,21 @@ def communities(people):
     oak = Community.objects.create(school=people.school_a, name="Year 3 Oak", group=people.class_a)
     CommunityMembership.objects.create(community=oak, user=people.pupil, role="member", start_date=today)
     CommunityMembership.objects.create(community=oak, user=people.teacher, role="leader", start_date=today)
-    post = BlogPost.objects.create(community=oak, author=people.teacher, author_role="staff", title="Welcome", body="Hello")
-    topic = ForumTopic.objects.create(community=oak, author=people.teacher, author_role="staff", title="Books", body="Which?")
+    post = BlogPost.objects.create(
+        community=oak, author=people.teacher, author_role="staff", title="Welcome", body="Hello"
+    )
+    topic = ForumTopic.objects.create(
+        community=oak, author=people.teacher, author_role="staff", title="Books", body="Which?"
+    )
     reply = ForumReply.objects.create(topic=topic, author=people.pupil, author_role="pupil", body="Matilda")
     ash_b = Community.objects.create(school=people.school_b, name="Year 3 Ash", group=people.class_b)
     CommunityMembership.objects.create(community=ash_b, user=people.pupil_b, role="member", start_date=today)
-    post_b = BlogPost.objects.create(community=ash_b, author=people.admin_b, author_role="staff", title="B post", body="x")
-    topic_b = ForumTopic.objects.create(community=ash_b, author=people.admin_b, author_role="staff", title="B topic", body="x")
+    post_b = BlogPost.objects.create(
+        community=ash_b, author=people.admin_b, author_role="staff", title="B post", body="x"
+    )
+    topic_b = ForumTopic.objects.create(
+        community=ash_b, author=people.admin_b, author_role="staff", title="B topic", body="x"
+    )
     return Communities(oak=oak, post=post, topic=topic, reply=reply, ash_b=ash_b, post_b=post_b, topic_b=topic_b)
 
 

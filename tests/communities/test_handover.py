@@ -24,10 +24,18 @@ def school(people, communities):
     add_to_class(oak4, oak4_pupil)
     add_to_class(oak4, oak4_teacher, role="teacher")
     maple = Community.objects.create(school=people.school_a, name="Year 4 Maple", group=maple_class)
-    CommunityMembership.objects.create(community=maple, user=people.admin, role="leader", start_date=people.school_a.local_today())
+    CommunityMembership.objects.create(
+        community=maple, user=people.admin, role="leader", start_date=people.school_a.local_today()
+    )
     choir = Community.objects.create(school=people.school_a, name="Choir")
-    return {"oak": communities.oak, "maple": maple, "choir": choir, "oak4": oak4,
-            "oak4_pupil": oak4_pupil, "oak4_teacher": oak4_teacher}
+    return {
+        "oak": communities.oak,
+        "maple": maple,
+        "choir": choir,
+        "oak4": oak4,
+        "oak4_pupil": oak4_pupil,
+        "oak4_teacher": oak4_teacher,
+    }
 
 
 def choices(school, **overrides):
@@ -43,13 +51,17 @@ def choices(school, **overrides):
 
 def current(community):
     return dict(
-        CommunityMembership.objects.filter(community=community, end_date__isnull=True).values_list("user__username", "role")
+        CommunityMembership.objects.filter(community=community, end_date__isnull=True).values_list(
+            "user__username", "role"
+        )
     )
 
 
 class HandoverTests:
     def test_the_screen_has_one_row_per_active_community_with_a_suggested_class(self, client, people, school):
-        Community.objects.create(school=people.school_a, name="Gone", status="archived", archived_at=school["oak"].created_at)
+        Community.objects.create(
+            school=people.school_a, name="Gone", status="archived", archived_at=school["oak"].created_at
+        )
         client.force_login(people.superadmin)
         response = client.get(reverse("communities:handover"))
         assert response.status_code == 200
@@ -62,7 +74,8 @@ class HandoverTests:
         oak, maple = school["oak"], school["maple"]
         client.force_login(people.superadmin)
         data = choices(
-            school, **{f"action_{oak.pk}": "pass_up", f"group_{oak.pk}": str(school["oak4"].pk), f"action_{maple.pk}": "copy"}
+            school,
+            **{f"action_{oak.pk}": "pass_up", f"group_{oak.pk}": str(school["oak4"].pk), f"action_{maple.pk}": "copy"},
         )
         response = client.post(reverse("communities:handover_preview"), data)
         assert response.status_code == 200
@@ -78,7 +91,9 @@ class HandoverTests:
     def test_pass_up_without_a_class_is_an_error_by_the_field(self, client, people, school):
         oak = school["oak"]
         client.force_login(people.superadmin)
-        response = client.post(reverse("communities:handover_preview"), choices(school, **{f"action_{oak.pk}": "pass_up"}))
+        response = client.post(
+            reverse("communities:handover_preview"), choices(school, **{f"action_{oak.pk}": "pass_up"})
+        )
         assert response.status_code == 400
         assert b"Choose the class to pass Year 3 Oak up to" in response.content
         assert f'href="#id_group_{oak.pk}"'.encode() in response.content
@@ -89,7 +104,9 @@ class HandoverTests:
         data = choices(
             school,
             **{
-                f"action_{oak.pk}": "pass_up", f"group_{oak.pk}": str(school["oak4"].pk), f"name_{oak.pk}": "Oak Owls",
+                f"action_{oak.pk}": "pass_up",
+                f"group_{oak.pk}": str(school["oak4"].pk),
+                f"name_{oak.pk}": "Oak Owls",
                 f"action_{maple.pk}": "copy",
                 f"action_{choir.pk}": "archive",
             },
@@ -114,7 +131,13 @@ class HandoverTests:
         batch = AuditBatch.objects.get(kind="handover")
         assert batch.actor == people.superadmin
         assert AuditEntry.objects.filter(target_type="community").exclude(batch=batch).count() == 0
-        assert set(batch.entries.values_list("action", flat=True)) >= {"passed_up", "archived", "rolled_over", "member_added", "member_removed"}
+        assert set(batch.entries.values_list("action", flat=True)) >= {
+            "passed_up",
+            "archived",
+            "rolled_over",
+            "member_added",
+            "member_removed",
+        }
 
     def test_passing_up_to_its_own_renamed_class_keeps_the_rows_of_people_still_in_it(self, client, people, school):
         oak = school["oak"]
@@ -128,7 +151,10 @@ class HandoverTests:
         )
         oak.refresh_from_db()
         assert oak.name == "Year 4 Oak (was 3)"
-        assert set(CommunityMembership.objects.filter(community=oak, end_date__isnull=True).values_list("pk", flat=True)) == before
+        assert (
+            set(CommunityMembership.objects.filter(community=oak, end_date__isnull=True).values_list("pk", flat=True))
+            == before
+        )
 
     def test_keeping_everything_changes_nothing(self, client, people, school):
         client.force_login(people.superadmin)
@@ -156,7 +182,12 @@ class HandoverTests:
     def test_only_the_superadmin_runs_the_handover(self, client, people, school, persona):
         client.force_login(getattr(people, persona))
         assert client.get(reverse("communities:handover")).status_code == 404
-        assert client.post(reverse("communities:handover_apply"), choices(school, **{f"action_{school['choir'].pk}": "archive"})).status_code == 404
+        assert (
+            client.post(
+                reverse("communities:handover_apply"), choices(school, **{f"action_{school['choir'].pk}": "archive"})
+            ).status_code
+            == 404
+        )
         school["choir"].refresh_from_db()
         assert school["choir"].is_active
 
@@ -171,7 +202,9 @@ class HandoverTests:
         oak.refresh_from_db()
         assert oak.group == people.class_a
 
-    def test_the_handover_screen_runs_a_fixed_number_of_queries(self, client, people, school, django_assert_num_queries):
+    def test_the_handover_screen_runs_a_fixed_number_of_queries(
+        self, client, people, school, django_assert_num_queries
+    ):
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 

@@ -55,10 +55,14 @@ def _school_b_user(people, superadmin_b, who):
 
 class SchoolIsolationTests:
     @pytest.mark.parametrize("who", ["admin", "superadmin", "pupil"])
-    def test_school_b_users_get_a_404_on_every_url_of_school_as_community(self, client, people, communities, superadmin_b, who):
+    def test_school_b_users_get_a_404_on_every_url_of_school_as_community(
+        self, client, people, communities, superadmin_b, who
+    ):
         client.force_login(_school_b_user(people, superadmin_b, who))
         for method, url in object_urls(communities):
-            response = getattr(client, method)(url, {"ids": [communities.oak.pk], "posts": [communities.post.pk]} if method == "post" else None)
+            response = getattr(client, method)(
+                url, {"ids": [communities.oak.pk], "posts": [communities.post.pk]} if method == "post" else None
+            )
             assert response.status_code == 404, (method, url, response.status_code)
         # Nothing changed.
         communities.oak.refresh_from_db()
@@ -66,7 +70,9 @@ class SchoolIsolationTests:
         assert BlogPost.objects.filter(pk=communities.post.pk).exists()
         assert not AuditEntry.objects.filter(school=people.school_a).exists()
 
-    def test_school_a_ids_mixed_with_school_b_ids_are_a_404_when_archiving(self, client, people, communities, superadmin_b):
+    def test_school_a_ids_mixed_with_school_b_ids_are_a_404_when_archiving(
+        self, client, people, communities, superadmin_b
+    ):
         client.force_login(superadmin_b)
         response = client.post(reverse("communities:archive"), {"ids": [communities.ash_b.pk, communities.oak.pk]})
         assert response.status_code == 404

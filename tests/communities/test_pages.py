@@ -93,8 +93,12 @@ class PostingTests:
 
     def test_a_pupil_cannot_start_a_topic_or_reply_when_pupils_may_not(self, client, people, communities):
         client.force_login(people.pupil)
-        client.post(reverse("communities:topic_create", args=[communities.oak.pk]), {"topic-title": "Hi", "topic-body": "x"})
-        client.post(reverse("communities:reply_create", args=[communities.oak.pk, communities.topic.pk]), {"body": "Me too"})
+        client.post(
+            reverse("communities:topic_create", args=[communities.oak.pk]), {"topic-title": "Hi", "topic-body": "x"}
+        )
+        client.post(
+            reverse("communities:reply_create", args=[communities.oak.pk, communities.topic.pk]), {"body": "Me too"}
+        )
         assert not ForumTopic.objects.filter(title="Hi").exists()
         assert not ForumReply.objects.filter(body="Me too").exists()
 
@@ -102,7 +106,8 @@ class PostingTests:
         Community.objects.filter(pk=communities.oak.pk).update(pupils_can_post=True)
         client.force_login(people.teacher)
         response = client.post(
-            reverse("communities:topic_create", args=[communities.oak.pk]), {"topic-title": "Trips", "topic-body": "Where?"}
+            reverse("communities:topic_create", args=[communities.oak.pk]),
+            {"topic-title": "Trips", "topic-body": "Where?"},
         )
         topic = ForumTopic.objects.get(title="Trips")
         assert response.url == topic.get_absolute_url()
@@ -116,7 +121,9 @@ class PostingTests:
         communities.oak.save()
         client.force_login(people.teacher)
         post_blog(client, communities.oak)
-        client.post(reverse("communities:reply_create", args=[communities.oak.pk, communities.topic.pk]), {"body": "Late"})
+        client.post(
+            reverse("communities:reply_create", args=[communities.oak.pk, communities.topic.pk]), {"body": "Late"}
+        )
         assert not BlogPost.objects.filter(title="Sports day").exists()
         assert not ForumReply.objects.filter(body="Late").exists()
         page = client.get(communities.oak.get_absolute_url())
@@ -155,7 +162,9 @@ class HomepageTests:
         assert communities.oak.get_absolute_url().encode() in response.content
 
     def test_archived_communities_are_not_on_homepages(self, client, people, communities):
-        Community.objects.filter(pk=communities.oak.pk).update(status="archived", archived_at=communities.oak.created_at)
+        Community.objects.filter(pk=communities.oak.pk).update(
+            status="archived", archived_at=communities.oak.created_at
+        )
         assert communities_for_homepage(user=people.pupil) == []
 
     def test_a_superadmin_sees_only_communities_they_belong_to(self, people, communities):
@@ -178,7 +187,9 @@ class HomepageTests:
         response = client.get(reverse("homepage"))
         assert b'<span class="tile-icon" aria-hidden="true">O</span>' in response.content
 
-    def test_the_homepage_runs_a_fixed_number_of_queries(self, client, people, communities, django_assert_max_num_queries):
+    def test_the_homepage_runs_a_fixed_number_of_queries(
+        self, client, people, communities, django_assert_max_num_queries
+    ):
         for n in range(5):
             c = Community.objects.create(school=people.school_a, name=f"Club {n}")
             CommunityMembership.objects.create(community=c, user=people.pupil, start_date=people.school_a.local_today())
@@ -200,7 +211,11 @@ class CommunityPageQueryTests:
             client.get(communities.oak.get_absolute_url())
         other = make_user(people.school_a, "a-other", Role.STAFF)
         for n in range(6):
-            BlogPost.objects.create(community=communities.oak, author=other, author_role="staff", title=f"P{n}", body="x")
-            ForumTopic.objects.create(community=communities.oak, author=other, author_role="staff", title=f"T{n}", body="x")
+            BlogPost.objects.create(
+                community=communities.oak, author=other, author_role="staff", title=f"P{n}", body="x"
+            )
+            ForumTopic.objects.create(
+                community=communities.oak, author=other, author_role="staff", title=f"T{n}", body="x"
+            )
         with django_assert_num_queries(len(few)):
             client.get(communities.oak.get_absolute_url())

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 def current(community):
     return dict(
-        CommunityMembership.objects.filter(community=community, end_date__isnull=True).values_list("user__username", "role")
+        CommunityMembership.objects.filter(community=community, end_date__isnull=True).values_list(
+            "user__username", "role"
+        )
     )
 
 
@@ -26,8 +28,12 @@ class CogAccessTests:
     def test_a_teacher_who_leads_another_community_gets_a_404_here(self, client, people, communities):
         other = Community.objects.create(school=people.school_a, name="Choir")
         colleague = make_user(people.school_a, "a-colleague", Role.STAFF)
-        CommunityMembership.objects.create(community=other, user=colleague, role="leader", start_date=other.created_at.date())
-        CommunityMembership.objects.create(community=communities.oak, user=colleague, role="member", start_date=other.created_at.date())
+        CommunityMembership.objects.create(
+            community=other, user=colleague, role="leader", start_date=other.created_at.date()
+        )
+        CommunityMembership.objects.create(
+            community=communities.oak, user=colleague, role="member", start_date=other.created_at.date()
+        )
         client.force_login(colleague)
         assert client.get(reverse("communities:settings", args=[communities.oak.pk])).status_code == 404
         assert client.get(reverse("communities:settings", args=[other.pk])).status_code == 200
@@ -40,7 +46,9 @@ class CogAccessTests:
         assert communities.oak.name == "Year 3 Oak"
 
     def test_an_archived_communitys_settings_are_closed(self, client, people, communities):
-        Community.objects.filter(pk=communities.oak.pk).update(status="archived", archived_at=communities.oak.created_at)
+        Community.objects.filter(pk=communities.oak.pk).update(
+            status="archived", archived_at=communities.oak.created_at
+        )
         client.force_login(people.superadmin)
         assert client.get(reverse("communities:settings", args=[communities.oak.pk])).status_code == 404
 
@@ -147,7 +155,9 @@ class MembershipTests:
 
     def test_another_schools_class_cannot_be_added(self, client, people, communities):
         client.force_login(people.teacher)
-        response = client.post(reverse("communities:members_add_class", args=[communities.oak.pk]), {"group": people.class_b.pk})
+        response = client.post(
+            reverse("communities:members_add_class", args=[communities.oak.pk]), {"group": people.class_b.pk}
+        )
         assert response.status_code == 400
         assert "b-pupil" not in current(communities.oak)
 
@@ -179,9 +189,14 @@ class MembershipTests:
 
     def test_someone_who_is_not_a_member_cannot_be_removed(self, client, people, communities):
         client.force_login(people.teacher)
-        assert client.post(reverse("communities:member_remove", args=[communities.oak.pk, people.admin.pk])).status_code == 404
+        assert (
+            client.post(reverse("communities:member_remove", args=[communities.oak.pk, people.admin.pk])).status_code
+            == 404
+        )
 
-    def test_the_members_page_runs_a_fixed_number_of_queries(self, client, people, communities, django_assert_num_queries):
+    def test_the_members_page_runs_a_fixed_number_of_queries(
+        self, client, people, communities, django_assert_num_queries
+    ):
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
@@ -192,7 +207,8 @@ class MembershipTests:
             client.get(url)
         for n in range(5):
             CommunityMembership.objects.create(
-                community=communities.oak, user=make_user(people.school_a, f"a-extra{n}", Role.PUPIL),
+                community=communities.oak,
+                user=make_user(people.school_a, f"a-extra{n}", Role.PUPIL),
                 start_date=people.school_a.local_today(),
             )
             make_user(people.school_a, f"a-spare{n}", Role.PUPIL)
@@ -223,7 +239,8 @@ class EntriesDeleteTests:
         assert not ForumTopic.objects.filter(community=communities.oak).exists()
         assert not ForumReply.objects.filter(pk=communities.reply.pk).exists()
         assert set(AuditEntry.objects.filter(target_id=communities.oak.pk).values_list("action", flat=True)) == {
-            "blog_post_deleted", "forum_topic_deleted"
+            "blog_post_deleted",
+            "forum_topic_deleted",
         }
 
     def test_entries_of_another_community_are_a_404(self, client, people, communities):
@@ -239,7 +256,9 @@ class EntriesDeleteTests:
         response = client.get(reverse("communities:entries_delete", args=[communities.oak.pk]), follow=True)
         assert b"Select at least one blog post or forum topic" in response.content
 
-    def test_the_entries_page_runs_a_fixed_number_of_queries(self, client, people, communities, django_assert_num_queries):
+    def test_the_entries_page_runs_a_fixed_number_of_queries(
+        self, client, people, communities, django_assert_num_queries
+    ):
         client.force_login(people.teacher)
         url = reverse("communities:entries", args=[communities.oak.pk])
         from django.db import connection
@@ -249,8 +268,12 @@ class EntriesDeleteTests:
         with CaptureQueriesContext(connection) as few:
             client.get(url)
         for n in range(5):
-            BlogPost.objects.create(community=communities.oak, author=people.admin, author_role="staff", title=f"P{n}", body="x")
-            ForumTopic.objects.create(community=communities.oak, author=people.admin, author_role="staff", title=f"T{n}", body="x")
+            BlogPost.objects.create(
+                community=communities.oak, author=people.admin, author_role="staff", title=f"P{n}", body="x"
+            )
+            ForumTopic.objects.create(
+                community=communities.oak, author=people.admin, author_role="staff", title=f"T{n}", body="x"
+            )
         with django_assert_num_queries(len(few)):
             client.get(url)
 

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditBatch, AuditEntry, Group, Role
-from communities.models import BlogPost, Community, CommunityMembership, ForumReply, ForumTopic
+from communities.models import BlogPost, Community, CommunityMembership, ForumReply
 from tests.communities.conftest import add_to_class
 from tests.conftest import make_user
 
@@ -36,7 +36,9 @@ class CommunitiesTabTests:
         assert b"Year 3 Ash" not in response.content
 
     def test_the_tab_filters_by_status(self, client, people, communities):
-        Community.objects.create(school=people.school_a, name="Old Class", status="archived", archived_at=communities.oak.created_at)
+        Community.objects.create(
+            school=people.school_a, name="Old Class", status="archived", archived_at=communities.oak.created_at
+        )
         client.force_login(people.superadmin)
         archived = client.get(reverse("communities:index"), {"status": "archived"})
         assert b"Old Class" in archived.content and b"Year 3 Oak" not in archived.content
@@ -104,12 +106,17 @@ class ArchiveTests:
         assert copy.pk != communities.oak.pk
         assert (copy.name, copy.group) == ("Year 3 Oak", people.class_a)
         assert current_count(copy) == 0
-        assert list(copy.posts.values_list("title", "author", "author_role")) == [("Welcome", people.teacher.pk, "staff")]
+        assert list(copy.posts.values_list("title", "author", "author_role")) == [
+            ("Welcome", people.teacher.pk, "staff")
+        ]
         topic = copy.topics.get()
         assert topic.title == "Books"
         assert list(topic.replies.values_list("body", "author")) == [("Matilda", people.pupil.pk)]
         # The original keeps its own entries.
-        assert communities.oak.posts.count() == 1 and ForumReply.objects.filter(topic__community=communities.oak).count() == 1
+        assert (
+            communities.oak.posts.count() == 1
+            and ForumReply.objects.filter(topic__community=communities.oak).count() == 1
+        )
         assert current_count(communities.oak) == 2  # rollover without remove members keeps the old membership
 
     def test_rollover_with_remove_members_leaves_both_memberless(self, client, people, communities):
@@ -123,11 +130,16 @@ class ArchiveTests:
         client.force_login(people.superadmin)
         client.post(reverse("communities:archive"), {"ids": [communities.oak.pk, second.pk], "rollover": "on"})
         batch = AuditBatch.objects.get(school=people.school_a)
-        assert set(batch.entries.filter(action="archived").values_list("target_id", flat=True)) == {communities.oak.pk, second.pk}
+        assert set(batch.entries.filter(action="archived").values_list("target_id", flat=True)) == {
+            communities.oak.pk,
+            second.pk,
+        }
         assert batch.entries.filter(action="rolled_over").count() == 2
 
     def test_archiving_an_archived_community_is_refused(self, client, people, communities):
-        Community.objects.filter(pk=communities.oak.pk).update(status="archived", archived_at=communities.oak.created_at)
+        Community.objects.filter(pk=communities.oak.pk).update(
+            status="archived", archived_at=communities.oak.created_at
+        )
         client.force_login(people.superadmin)
         response = archive(client, communities.oak, rollover=True)
         assert response.status_code == 302
@@ -148,7 +160,9 @@ class ArchiveTests:
 class RestoreAndDeleteTests:
     @pytest.fixture
     def archived(self, communities):
-        Community.objects.filter(pk=communities.oak.pk).update(status="archived", archived_at=communities.oak.created_at)
+        Community.objects.filter(pk=communities.oak.pk).update(
+            status="archived", archived_at=communities.oak.created_at
+        )
         communities.oak.refresh_from_db()
         return communities.oak
 
@@ -211,7 +225,9 @@ class CreateForClassesTests:
         assert b"Skipped because they already have an active community: Year 3 Oak" in response.content
 
     def test_a_class_whose_community_is_archived_gets_a_new_one(self, client, people, communities):
-        Community.objects.filter(pk=communities.oak.pk).update(status="archived", archived_at=communities.oak.created_at)
+        Community.objects.filter(pk=communities.oak.pk).update(
+            status="archived", archived_at=communities.oak.created_at
+        )
         client.force_login(people.superadmin)
         client.post(reverse("communities:create_for_classes"), {"groups": [people.class_a.pk]})
         assert Community.objects.filter(group=people.class_a, status="active").count() == 1
