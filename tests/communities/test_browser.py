@@ -13,12 +13,25 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture
-def browser():
+def short_lived_connections():
+    """The live server answers each request in a new thread; without this, those threads'
+    persistent PostgreSQL connections outlive the test and block dropping the test database."""
+    from django.db import connections
+
+    saved = connections.databases["default"].get("CONN_MAX_AGE", 0)
+    connections.databases["default"]["CONN_MAX_AGE"] = 0
+    yield
+    connections.databases["default"]["CONN_MAX_AGE"] = saved
+
+
+@pytest.fixture
+def browser(short_lived_connections):
     if CHROMIUM is None:
         pytest.skip("Chromium is not installed")
     sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-    # itself (fixtures) happen before it starts.
+    # Playwright's sync API runs an event loop in this thread, so every test here requests
+    # `browser` last: its database set-up is done before the loop starts, and the test body
+    # makes no ORM calls (a connection opened inside the loop would outlive the test).
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_api.sync_playwright() as p:
         instance = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -55,8 +68,15 @@ def visit(browser, live_server, username, paths):
     return page, problems
 
 
+@pytest.fixture
+def pupil_in_year(people, communities, year_group):
+    people.pupil.year_group = year_group
+    people.pupil.save()
+    return people.pupil
+
+
 class BrowserTests:
-    def test_community_pages_load_under_the_csp_without_errors(self, browser, live_server, people, communities):
+    def test_community_pages_load_under_the_csp_without_errors(self, live_server, people, communities, browser):
         oak = communities.oak
         page, problems = visit(
             browser,
@@ -72,7 +92,7 @@ class BrowserTests:
         assert problems == []
         page.close()
 
-    def test_the_communities_tab_and_handover_load_without_errors(self, browser, live_server, people, communities):
+    def test_the_communities_tab_and_handover_load_without_errors(self, live_server, people, communities, browser):
         page, problems = visit(
             browser,
             live_server,
@@ -83,9 +103,7 @@ class BrowserTests:
         page.close()
 
     @pytest.mark.parametrize("year_group", ["R", "Y1", "Y3"])
-    def test_each_homepage_look_shows_the_community_tile(self, browser, live_server, people, communities, year_group):
-        people.pupil.year_group = year_group
-        people.pupil.save()
+    def test_each_homepage_look_shows_the_community_tile(self, live_server, pupil_in_year, year_group, browser):
         page, problems = visit(browser, live_server, "a-pupil", [reverse("homepage")])
         tile = page.locator(".tile a")
         assert tile.count() == 1
