@@ -1,7 +1,6 @@
 """Real Chromium against a live server: the community pages and the three homepage looks load
 under the Content-Security-Policy without a single console error (no inline script or style)."""
 
-import os
 import shutil
 
 import pytest
@@ -25,14 +24,14 @@ def short_lived_connections():
 
 
 @pytest.fixture
-def browser(short_lived_connections):
+def browser(short_lived_connections, monkeypatch):
     if CHROMIUM is None:
         pytest.skip("Chromium is not installed")
     sync_api = pytest.importorskip("playwright.sync_api")
     # Playwright's sync API runs an event loop in this thread, so every test here requests
     # `browser` last: its database set-up is done before the loop starts, and the test body
     # makes no ORM calls (a connection opened inside the loop would outlive the test).
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_api.sync_playwright() as p:
         instance = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield instance
