@@ -436,11 +436,16 @@ def community_archive(
     school = actor.school
     if any(c.school_id != school.pk for c in communities):
         raise RefusedError("Those communities belong to another school.")
-    list(Community.objects.select_for_update().filter(pk__in=[c.pk for c in communities]).values_list("pk", flat=True))
+    # Work on the rows as they are under the lock, so a community archived by someone else a
+    # moment ago is refused rather than archived (and copied) twice.
+    locked = Community.objects.select_for_update().select_related("group", "school")
+    locked = {c.pk: c for c in locked.filter(pk__in=[c.pk for c in communities], school=school)}
+    communities = [locked[c.pk] for c in communities]
+    count = len(communities)
     batch = audit_batch_create(
         school=school,
         kind="bulk",
-        label=f"{len(communities)} communities archived{' with rollover' if rollover else ''}",
+        label=f"{count} communit{'y' if count == 1 else 'ies'} archived{' with rollover' if rollover else ''}",
         actor=actor,
     )
     audit = AuditBuffer(_ctx(school=school, actor=actor, source=source, batch=batch))

@@ -67,3 +67,10 @@ class ServiceRefusalTests:
     def test_renaming_to_the_same_name_writes_nothing(self, people, communities):
         community_rename(community=communities.oak, name="Year 3 Oak", actor=people.teacher)
         assert not AuditEntry.objects.exists()
+
+    def test_archive_refuses_a_community_archived_since_it_was_loaded(self, people, communities):
+        stale = communities.oak  # still says "active"
+        Community.objects.filter(pk=stale.pk).update(status="archived", archived_at=stale.created_at)
+        with pytest.raises(RefusedError):
+            community_archive(communities=[stale], remove_members=False, rollover=True, actor=people.superadmin)
+        assert Community.objects.filter(school=people.school_a).count() == 1
