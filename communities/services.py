@@ -438,7 +438,7 @@ def community_archive(
         raise RefusedError("Those communities belong to another school.")
     # Work on the rows as they are under the lock, so a community archived by someone else a
     # moment ago is refused rather than archived (and copied) twice.
-    locked = Community.objects.select_for_update().select_related("group", "school")
+    locked = Community.objects.select_for_update(of=("self",)).select_related("group", "school")
     locked = {c.pk: c for c in locked.filter(pk__in=[c.pk for c in communities], school=school)}
     communities = [locked[c.pk] for c in communities]
     count = len(communities)
