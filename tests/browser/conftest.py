@@ -13,10 +13,6 @@ from django.core.management import call_command
 from tests.browser.harness import DEMO_PASSWORD, DESKTOP
 from tests.conftest import require_service
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM would otherwise refuse
-# to run beside it (SynchronousOnlyOperation) in fixtures and assertions.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -38,15 +34,27 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup, live_server):
+    """One Chromium for the session, started after (and stopped before) the test database and server."""
     if not CHROMIUM.exists():
         require_service(f"{CHROMIUM} is missing (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+    # While Playwright's sync API is running, its event loop counts as running in this thread and
+    # Django's ORM would refuse to work (SynchronousOnlyOperation), in these tests and in any that
+    # run after them in the session. Only for tests: check --deploy rejects it in production.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
