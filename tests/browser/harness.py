@@ -67,6 +67,12 @@ def type_into(page, field_pattern: str, text: str) -> None:
     page.keyboard.type(text)
 
 
+def tick(page, checkbox_pattern: str) -> None:
+    """Tab to a checkbox or radio button (matched on its label or id) and press Space to tick it."""
+    tab_to(page, checkbox_pattern)
+    page.keyboard.press("Space")
+
+
 def activate(page, control_pattern: str) -> None:
     """Tab to a link or button and press Enter, waiting for the navigation it starts."""
     tab_to(page, control_pattern)

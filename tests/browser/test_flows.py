@@ -6,6 +6,8 @@ added here or in sibling modules as more test functions using the same fixtures 
 
 import pytest
 
+from accounts.models import User
+
 from tests.browser.harness import (
     activate,
     check_a11y,
@@ -43,6 +45,16 @@ class SignInTests:
         assert page.get_by_role("heading", level=1).inner_text().startswith("Welcome")
         assert page.get_by_role("link", name="Admin toolbox").count() == 0
         shoot(page, f"home-{ROLES[username]}")
+
+    @pytest.mark.parametrize(("year_group", "theme"), [("R", "early_years"), ("Y1", "starter"), ("Y5", "improver")])
+    def test_each_key_stage_gets_its_own_homepage_theme(self, page, year_group, theme):
+        pupil = User.objects.filter(school__slug="demo", role="pupil", year_group=year_group).order_by("pk").first()
+        login(page, pupil.username)
+        assert page.locator("body").get_attribute("class") == f"theme-{theme}"
+        assert page.locator(f'link[href$="theme-{theme}.css"]').count() == 1
+        heading = page.get_by_role("heading", level=1).inner_text()
+        assert heading == (f"Hello {pupil.first_name}!" if theme == "early_years" else f"Welcome, {pupil.first_name}")
+        shoot(page, f"home-pupil-{theme}")
 
     @pytest.mark.parametrize("username", ["demo-admin", "demo-superadmin"])
     def test_admins_reach_the_toolbox_from_their_landing_page_by_keyboard(self, page, username):

@@ -80,15 +80,18 @@ def _problems_for(world, role) -> list[str]:
     client = world.client_for(role)
     user = None if role == "anonymous" else getattr(world.people, role)
     problems = []
+    hostile = {**world.candidates.hostile_form(), "csrfmiddlewaretoken": CSRF_SECRET}
     for pattern, url in world.urls:
-        for method in ("get", "post"):
+        for method in ("get", "post", "post School B ids"):
             try:
                 if method == "get":
                     response = client.get(url)
-                else:
+                elif method == "post":
                     response = client.post(url, {"csrfmiddlewaretoken": CSRF_SECRET})
+                else:
+                    response = client.post(url, hostile)
             except Exception as exc:  # the test client re-raises a view's exception: a 500
-                problems.append(f"{method.upper()} {url} ({pattern.label}) raised {type(exc).__name__}: {exc}")
+                problems.append(f"{role} {method.upper()} {url} ({pattern.label}) raised {type(exc).__name__}: {exc}")
                 continue
             where = f"{role} {method.upper()} {url} ({pattern.label}) → {response.status_code}"
             if response.status_code >= 500:
@@ -100,7 +103,7 @@ def _problems_for(world, role) -> list[str]:
             elif role == "anonymous" and pattern.name not in PUBLIC_URL_NAMES:
                 if not (_is_login_redirect(response) or response.status_code in (404, 405)):
                     problems.append(f"{where}: anonymous visitors must get a login redirect or a 404")
-            if user is not None and method == "post" and SESSION_KEY not in client.session:
+            if user is not None and method != "get" and SESSION_KEY not in client.session:
                 client.force_login(user)  # the walk POSTed to logout; carry on signed in
     return problems
 
@@ -123,6 +126,12 @@ class UrlWalkTests:
         client.force_login(world.people.admin_b)
         response = client.get(reverse("toolbox"), follow=True)
         assert response.status_code == 200 and body_mentions_marker(response)
+
+    def test_the_fingerprint_notices_a_change_to_school_b(self, world):
+        before = data_fingerprint(world.others)
+        world.people.pupil_b.first_name = "Changed"
+        world.people.pupil_b.save(update_fields=["first_name"])
+        assert data_fingerprint(world.others) != before
 
     @pytest.mark.parametrize("role", ROLES)
     def test_no_url_gives_a_school_a_user_a_500_or_school_b_data(self, world, role):

@@ -177,6 +177,24 @@ class Candidates:
         return [v for v in dict.fromkeys(pool) if converter is None or _matches(converter, v)]
 
 
+    def hostile_form(self) -> dict[str, list[str]]:
+        """A POST body naming School B's objects under the field names bulk actions tend to use.
+
+        A School A view that takes ids from the form (tick boxes, a target class, a community)
+        must refuse these; if one acts on them, School B's data changes and the walk notices.
+        """
+        form: dict[str, list[str]] = {}
+        aliases = {"user": ["account", "pupil", "member", "leader", "ids", "pks", "selected"],
+                   "group": ["class", "target_group", "new_group"]}
+        for model_name, pks in self.pks_by_model.items():
+            values = [str(pk) for pk in pks]
+            for base in [model_name, *aliases.get(model_name, [])]:
+                for key in (base, f"{base}s", f"{base}_id", f"{base}_ids"):
+                    form.setdefault(key, values)
+        form.update({"confirm": ["yes"], "remove_members": ["on"], "rollover": ["on"]})
+        return form
+
+
 def _matches(converter, value: str) -> bool:
     if not re.fullmatch(converter.regex, value):
         return False
