@@ -26,6 +26,10 @@ MAX_URLS_PER_PATTERN = 24
 # Django's admin site is the operators' tool with its own login; tested separately.
 EXCLUDED_NAMESPACES = {"admin"}
 
+# For parameters no School B id or token fits (a custom converter for a year group, a date…):
+# plausible values, so the pattern is still walked.
+FALLBACK_VALUES = ["Y6", "R", "N1", "2026-07-23", "2026", "7", "active", "leaver", "pupil", "staff", "csv", "xlsx"]
+
 _ROUTE_PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<parameter>[^>]+)>")
 
 
@@ -174,7 +178,8 @@ class Candidates:
             pool = ints  # a numeric parameter: every kind of School B object's id
         else:
             pool = self.strings + ints[:2]  # a string parameter: tokens, slugs, usernames, random text
-        return [v for v in dict.fromkeys(pool) if converter is None or _matches(converter, v)]
+        fitting = [v for v in dict.fromkeys(pool) if converter is None or _matches(converter, v)]
+        return fitting or [v for v in FALLBACK_VALUES if _matches(converter, v)]
 
 
     def hostile_form(self) -> dict[str, list[str]]:
