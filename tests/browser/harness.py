@@ -73,11 +73,24 @@ def tick(page, checkbox_pattern: str) -> None:
     page.keyboard.press("Space")
 
 
-def activate(page, control_pattern: str) -> None:
-    """Tab to a link or button and press Enter, waiting for the navigation it starts."""
+def activate(page, control_pattern: str, *, a11y: bool = True) -> None:
+    """Tab to a link or button and press Enter, waiting for the navigation it starts.
+
+    The page it leads to is axe-checked, so every page a flow reaches is checked.
+    """
     tab_to(page, control_pattern)
     with page.expect_navigation():
         page.keyboard.press("Enter")
+    if a11y:
+        check_a11y(page)
+
+
+def visit(page, url: str, *, a11y: bool = True):
+    """Open a URL (relative to the live server) and axe-check the page; returns the response."""
+    response = page.goto(url)
+    if a11y:
+        check_a11y(page)
+    return response
 
 
 # --- Signing in ----------------------------------------------------------------------------
@@ -85,7 +98,7 @@ def activate(page, control_pattern: str) -> None:
 
 def login(page, username: str, password: str = DEMO_PASSWORD) -> None:
     """Sign in through the login form using only the keyboard, from a fresh login page."""
-    page.goto("/login/")
+    visit(page, "/login/")
     type_into(page, r"^input\|text\|id_username\|", username)
     type_into(page, r"^input\|password\|id_password\|", password)
     activate(page, r"^button\|submit\|.*\|Sign in$")
