@@ -4,6 +4,7 @@ One Chromium per test session; a fresh browser context (cookies, storage) per te
 `playwright install`: the browser is the system's /usr/bin/chromium, which `.ci/run` installs.
 """
 
+import io
 import os
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def browser(django_db_setup, live_server):
 @pytest.fixture
 def demo(transactional_db, live_server):
     """The demo school from `seed_demo`, served by the live server; returns the server's URL."""
-    call_command("seed_demo", "--password", DEMO_PASSWORD, stdout=open(os.devnull, "w"))
+    call_command("seed_demo", "--password", DEMO_PASSWORD, stdout=io.StringIO())
     return live_server.url
 
 

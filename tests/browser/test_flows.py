@@ -18,9 +18,10 @@ from tests.browser.harness import (
     shoot,
     tab_to,
     type_into,
+    visit,
 )
 
-# role's demo login → (what it lands on, the screenshot name)
+# Demo login → the name its screenshots are saved under.
 ROLES = {
     "demo-superadmin": "superadmin",
     "demo-admin": "admin",
@@ -31,7 +32,7 @@ ROLES = {
 
 class SignInTests:
     def test_the_login_page_is_accessible_and_fits_a_phone(self, page):
-        page.goto("/login/")
+        visit(page, "/login/")
         shoot(page, "login")
         page.set_viewport_size({"width": 390, "height": 844})
         assert no_horizontal_scroll(page)
@@ -79,7 +80,7 @@ class SignInTests:
         login(page, "demo-teacher")
         logout(page)
         assert "/login/" in page.url
-        page.goto("/home/")
+        visit(page, "/home/")
         assert "/login/" in page.url
         assert page.get_by_role("heading", level=1).inner_text() == "Sign in"
 
@@ -93,8 +94,7 @@ class SignInTests:
         shoot(page, "login-error")
 
         # The summary's link takes the keyboard user straight to the field to fix.
-        activate_link = tab_to(page, r"^a\|.*Enter a correct username and password")
-        assert activate_link
+        tab_to(page, r"^a\|.*Enter a correct username and password")
         page.keyboard.press("Enter")
         assert focused(page).startswith("input|text|id_username|")
         type_into(page, r"^input\|password\|id_password\|", "still-wrong")

@@ -8,7 +8,7 @@ sync runs…). Each of their free-text fields carries the marker ZZBIRCH, so a l
 any page that prints one of their names, labels or titles.
 """
 
-import os
+import io
 
 import pytest
 from django.conf import settings
@@ -41,7 +41,7 @@ ROLES = ["anonymous", "pupil", "teacher", "admin", "superadmin"]
 
 class World:
     def __init__(self, people):
-        call_command("seed_demo", "--password", "walk-demo-pw", stdout=open(os.devnull, "w"))
+        call_command("seed_demo", "--password", "walk-demo-pw", stdout=io.StringIO())
         self.people = people
         school_b = people.school_b
         accounts_create(  # through the real service, so School B has audit entries too

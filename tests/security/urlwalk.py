@@ -97,7 +97,7 @@ def school_paths(max_depth: int = 4) -> dict[type[models.Model], str]:
                 if f.concrete and f.is_relation and (f.many_to_one or f.one_to_one):
                     target = f.related_model
                     if target in paths and target in frontier:
-                        paths[model] = f"{f.name}__{paths[target]}".rstrip("_") if paths[target] else f.name
+                        paths[model] = f"{f.name}__{paths[target]}" if paths[target] else f.name
                         next_frontier.append(model)
                         break
         if not next_frontier:
@@ -121,6 +121,8 @@ def mark_text_fields(schools) -> int:
     """
     changed = 0
     for model, path in school_paths().items():
+        if model._meta.proxy or not model._meta.managed:
+            continue
         text_fields = [
             f
             for f in model._meta.concrete_fields
