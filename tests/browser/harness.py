@@ -40,6 +40,20 @@ def focused(page) -> str:
     return page.evaluate(_FOCUS_DESCRIPTION)
 
 
+_FOCUS_INDICATOR = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return false;
+  const style = getComputedStyle(el);
+  const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+  return outline || style.boxShadow !== "none";
+}"""
+
+
+def assert_focus_visible(page) -> None:
+    """The focused element shows a focus indicator (an outline or a shadow), WCAG 2.4.7."""
+    assert page.evaluate(_FOCUS_INDICATOR), f"no visible focus indicator on {focused(page)!r} at {page.url}"
+
+
 def tab_to(page, pattern: str, *, max_presses: int = 60, backwards: bool = False) -> str:
     """Press Tab (or Shift+Tab) until the focused element's description matches `pattern` (a regex).
 
@@ -53,6 +67,7 @@ def tab_to(page, pattern: str, *, max_presses: int = 60, backwards: bool = False
         current = focused(page)
         seen.append(current)
         if regex.search(current):
+            assert_focus_visible(page)
             return current
     raise AssertionError(f"No control matching {pattern!r} took the keyboard focus; tabbed through: {seen}")
 

@@ -32,3 +32,14 @@ class HarnessTests:
         reported = [p for p in page.console_problems if "Content Security Policy" in p]
         assert len(reported) == 2, page.console_problems
         page.console_problems.clear()  # provoked on purpose; the page fixture fails tests on any other
+
+    def test_the_focus_check_fails_when_the_focus_is_invisible(self, page):
+        from tests.browser.harness import assert_focus_visible, tab_to
+
+        page.goto("/login/")
+        tab_to(page, r"^input\|text\|id_username\|")  # visible: passes
+        page.evaluate("() => { const el = document.activeElement; el.classList.add('x');"
+                      " el.style.setProperty('outline', 'none', 'important');"
+                      " el.style.setProperty('box-shadow', 'none', 'important'); }")
+        with pytest.raises(AssertionError, match="no visible focus indicator"):
+            assert_focus_visible(page)
