@@ -151,8 +151,10 @@ def check_a11y(page, *, context: str = "") -> list[dict]:
 def shoot(page, name: str, *, a11y: bool = True) -> tuple[Path, Path]:
     """Full-page screenshots at desktop (1280 px) and phone (390 px) width, axe-checked at both.
 
-    Saved as screenshots/<name>-desktop.png and screenshots/<name>-phone.png; the viewport is
-    put back to desktop width afterwards.
+    At phone width the page must reflow without sideways scrolling of the whole page (WCAG
+    1.4.10; a wide table scrolls inside its own container instead). Saved as
+    screenshots/<name>-desktop.png and screenshots/<name>-phone.png; the viewport is put back
+    to desktop width afterwards.
     """
     SCREENSHOTS.mkdir(exist_ok=True)
     paths = []
@@ -160,6 +162,8 @@ def shoot(page, name: str, *, a11y: bool = True) -> tuple[Path, Path]:
         page.set_viewport_size(viewport)
         if a11y:
             check_a11y(page, context=f"{name} at {label} width")
+        if label == "phone":
+            assert no_horizontal_scroll(page), f"{name} scrolls sideways at phone width"
         path = SCREENSHOTS / f"{name}-{label}.png"
         page.screenshot(path=str(path), full_page=True)
         paths.append(path)

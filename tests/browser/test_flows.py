@@ -14,7 +14,6 @@ from tests.browser.harness import (
     focused,
     login,
     logout,
-    no_horizontal_scroll,
     shoot,
     tab_to,
     type_into,
@@ -33,9 +32,7 @@ ROLES = {
 class SignInTests:
     def test_the_login_page_is_accessible_and_fits_a_phone(self, page):
         visit(page, "/login/")
-        shoot(page, "login")
-        page.set_viewport_size({"width": 390, "height": 844})
-        assert no_horizontal_scroll(page)
+        shoot(page, "login")  # also fails if the page scrolls sideways at phone width
 
     @pytest.mark.parametrize("username", ["demo-pupil", "demo-teacher"])
     def test_pupils_and_teachers_land_on_their_themed_homepage_by_keyboard(self, page, username):

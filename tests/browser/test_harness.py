@@ -43,3 +43,12 @@ class HarnessTests:
                       " el.style.setProperty('box-shadow', 'none', 'important'); }")
         with pytest.raises(AssertionError, match="no visible focus indicator"):
             assert_focus_visible(page)
+
+    def test_shoot_fails_when_a_page_scrolls_sideways_on_a_phone(self, page):
+        from tests.browser.harness import shoot
+
+        page.goto("/login/")
+        page.evaluate("() => { const wide = document.createElement('p'); wide.textContent = 'x'.repeat(400);"
+                      " wide.style.setProperty('white-space', 'nowrap'); document.querySelector('main').append(wide); }")
+        with pytest.raises(AssertionError, match="scrolls sideways at phone width"):
+            shoot(page, "harness-too-wide", a11y=False)
