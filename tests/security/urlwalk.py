@@ -6,11 +6,13 @@ so URLs and models added by other areas are covered without touching this file.
 """
 
 import hashlib
+import io
 import itertools
 import json
 import re
 import secrets
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 
 from django.apps import apps
@@ -181,8 +183,7 @@ class Candidates:
         else:
             pool = self.strings + ints[:2]  # a string parameter: tokens, slugs, usernames, random text
         fitting = [v for v in dict.fromkeys(pool) if converter is None or _matches(converter, v)]
-        return fitting or [v for v in FALLBACK_VALUES if _matches(converter, v)]
-
+        return fitting or [v for v in FALLBACK_VALUES if converter is not None and _matches(converter, v)]
 
     def hostile_form(self) -> dict[str, list[str]]:
         """A POST body naming School B's objects under the field names bulk actions tend to use.
@@ -249,9 +250,6 @@ def expand(pattern: WalkPattern, cand: Candidates) -> list[str]:
 
 def body_mentions_marker(response) -> bool:
     """True if the marker is in the body, looking inside zip-based files (xlsx) too."""
-    import io
-    import zipfile
-
     content = b"".join(response.streaming_content) if getattr(response, "streaming", False) else response.content
     if MARKER.lower().encode() in content.lower():
         return True
