@@ -48,7 +48,13 @@ class HarnessTests:
         from tests.browser.harness import shoot
 
         page.goto("/login/")
-        page.evaluate("() => { const wide = document.createElement('p'); wide.textContent = 'x'.repeat(400);"
-                      " wide.style.setProperty('white-space', 'nowrap'); document.querySelector('main').append(wide); }")
+        page.evaluate(
+            """() => {
+              const wide = document.createElement("p");
+              wide.textContent = "x".repeat(400);
+              wide.style.setProperty("white-space", "nowrap");
+              document.querySelector("main").append(wide);
+            }"""
+        )
         with pytest.raises(AssertionError, match="scrolls sideways at phone width"):
             shoot(page, "harness-too-wide", a11y=False)

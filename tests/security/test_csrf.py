@@ -35,5 +35,7 @@ class CsrfTests:
         client = Client(enforce_csrf_checks=True)
         client.get("/login/")
         token = client.cookies["csrftoken"].value
-        response = client.post("/login/", {"username": "a-admin", "password": "correct-horse", "csrfmiddlewaretoken": token})
+        response = client.post(
+            "/login/", {"username": "a-admin", "password": "correct-horse", "csrfmiddlewaretoken": token}
+        )
         assert response.status_code == 302

@@ -55,33 +55,34 @@ class HeaderTests:
         assert not offenders, "\n".join(offenders)
 
 
+# Variables that make settings less strict than production; the deploy check must not inherit them.
+RELAXING = {"DJANGO_ALLOW_ASYNC_UNSAFE", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
+            "SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD"}
+
+
+def check_deploy(tmp_path, **overrides):
+    """`manage.py check --deploy --fail-level WARNING` in a subprocess with production values."""
+    env = {key: value for key, value in os.environ.items() if key not in RELAXING}
+    env.update(
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="school.example.org",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'deploy-check.sqlite3'}",
+        **overrides,
+    )
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
 class DeployCheckTests:
     def test_the_production_settings_pass_check_deploy_at_warning_level(self, tmp_path):
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if key not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "SECURE_SSL_REDIRECT",
-                           "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD"}
-        }
-        env.update(
-            DEBUG="0",
-            SECRET_KEY=secrets.token_urlsafe(50),
-            ALLOWED_HOSTS="school.example.org",
-            DATABASE_URL=f"sqlite:///{tmp_path / 'deploy-check.sqlite3'}",
-        )
-        result = subprocess.run(
-            [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-            cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
-        )
+        result = check_deploy(tmp_path)
         assert result.returncode == 0, result.stdout + result.stderr
 
     def test_check_deploy_fails_when_production_hardening_is_switched_off(self, tmp_path):
         """The opposite case: the check above would notice a weakened setting."""
-        env = {**os.environ, "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "school.example.org",
-               "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy-check.sqlite3'}", "SESSION_COOKIE_SECURE": "0"}
-        result = subprocess.run(
-            [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-            cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
-        )
+        result = check_deploy(tmp_path, SESSION_COOKIE_SECURE="0")
         assert result.returncode != 0
         assert "security.W012" in result.stdout + result.stderr

@@ -105,7 +105,8 @@ def database_text() -> str:
 class PasswordStorageTests:
     def test_no_flow_stores_or_logs_a_plain_text_password(self, people, client, caplog, capsys, settings):
         # The real hasher, as in production (the personas' MD5 hashes still verify).
-        settings.PASSWORD_HASHERS = [*project_settings.PASSWORD_HASHERS, "django.contrib.auth.hashers.MD5PasswordHasher"]
+        md5 = "django.contrib.auth.hashers.MD5PasswordHasher"
+        settings.PASSWORD_HASHERS = [*project_settings.PASSWORD_HASHERS, md5]
         caplog.set_level(logging.DEBUG)
         passwords = []
         with CaptureQueriesContext(connection) as queries:

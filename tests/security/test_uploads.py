@@ -142,8 +142,10 @@ hostile_files = st.one_of(
     st.tuples(st.sampled_from(["pupils.csv", "pupils.CSV", "export.txt"]),
               st.builds(_csv, header, rows, st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "latin-1"]))),
     st.tuples(st.sampled_from(["pupils.xlsx", "renamed.csv", "pupils.xls"]), st.builds(_xlsx, header, rows)),
-    st.tuples(st.sampled_from(["pupils.xlsx", "bundle.zip"]), st.builds(_zip, st.lists(st.binary(max_size=200), max_size=3))),
-    st.tuples(st.sampled_from(["pupils.xlsx", "pupils.csv", "pupils.xls", "noextension", "x.pdf"]), st.binary(max_size=400)),
+    st.tuples(st.sampled_from(["pupils.xlsx", "bundle.zip"]),
+              st.builds(_zip, st.lists(st.binary(max_size=200), max_size=3))),
+    st.tuples(st.sampled_from(["pupils.xlsx", "pupils.csv", "pupils.xls", "noextension", "x.pdf"]),
+              st.binary(max_size=400)),
     st.just(("empty.csv", b"")),
     st.just(("zeros.xlsx", _zip([b"\0" * 100_000]))),  # compresses to almost nothing
 )

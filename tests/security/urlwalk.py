@@ -32,6 +32,9 @@ EXCLUDED_NAMESPACES = {"admin"}
 # plausible values, so the pattern is still walked.
 FALLBACK_VALUES = ["Y6", "R", "N1", "2026-07-23", "2026", "7", "active", "leaver", "pupil", "staff", "csv", "xlsx"]
 
+# Text fields whose values may appear in a URL: tokens, slugs, codes, usernames.
+TOKEN_FIELD_NAMES = re.compile(r"token|slug|uid|key|code|username")
+
 _ROUTE_PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<parameter>[^>]+)>")
 
 
@@ -226,7 +229,7 @@ def collect_candidates(schools, *, extra_strings=()) -> Candidates:
             f.name
             for f in model._meta.concrete_fields
             if isinstance(f, (models.SlugField, models.UUIDField))
-            or (isinstance(f, models.CharField) and not f.choices and re.search(r"token|slug|uid|key|code|username", f.name))
+            or (isinstance(f, models.CharField) and not f.choices and TOKEN_FIELD_NAMES.search(f.name))
         ]
         for name in token_fields:
             strings += [str(v) for v in qs.exclude(**{f"{name}__isnull": True}).values_list(name, flat=True)[:2]]
