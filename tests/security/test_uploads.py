@@ -163,15 +163,14 @@ class UploadFuzzTests:
 
     def test_no_upload_form_answers_hostile_files_with_a_500(self, people):
         targets = discover(people)
-        if not targets:
-            pytest.skip("no page has a file upload form yet (the spreadsheet import has not landed)")
+        assert "/toolbox/import/" in {form.action for _, form in targets}
         fuzz(people, targets)
 
     @pytest.mark.urls("tests.security.fuzz_urls")
     def test_the_fuzzer_finds_upload_forms_and_catches_a_500(self, people):
         """Guard against a fuzzer that cannot fail: a view that crashes on junk is caught."""
-        targets = discover(people)
-        assert [form.action for _, form in targets] == ["/fragile-upload/"]
+        targets = [(who, form) for who, form in discover(people) if form.action == "/fragile-upload/"]
+        assert len(targets) == 1
         with pytest.raises(AssertionError, match="fragile-upload"):
             fuzz(people, targets, max_examples=10)
 
