@@ -126,5 +126,9 @@ class TestConnectionSuccessTests:
         response = client.post(reverse("mis_test_connection"))
         result = response.context["result"]
         assert result.ok and not result.stale
-        assert (result.pupils, result.classes, result.staff) == (30, len(linked.fake.data.classes), len(linked.fake.data.staff))
+        assert (result.pupils, result.classes, result.staff) == (
+            30,
+            len(linked.fake.data.classes),
+            len(linked.fake.data.staff),
+        )
         assert "We reached your MIS and read its data" in response.text and "Nothing was changed" in response.text
