@@ -69,9 +69,14 @@ def chart_for(days: list[DayActivity]) -> Chart:
         if day.changes and height < 2:
             height = 2  # a day with a change is always visible
         x = LEFT + index * STEP
-        label = day.day.strftime("%d/%m") if index % 7 == 0 or index == len(days) - 1 else ""
-        runs = f"{day.runs} run{'' if day.runs == 1 else 's'}"
-        title = f"{day.day:%d/%m/%Y}: {runs}, {OUTCOME_WORDS[day.outcome]}, {day.changes} changes"
+        # Every 7th date, counted back from today so the newest day is always labelled.
+        label = day.day.strftime("%d/%m") if (len(days) - 1 - index) % 7 == 0 else ""
+        if day.runs:
+            runs = f"{day.runs} run{'' if day.runs == 1 else 's'}"
+            changes = f"{day.changes} change{'' if day.changes == 1 else 's'}"
+            title = f"{day.day:%d/%m/%Y}: {runs}, {OUTCOME_WORDS[day.outcome]}, {changes}"
+        else:
+            title = f"{day.day:%d/%m/%Y}: no run"
         columns.append(
             Column(x=x, bar_y=BASELINE - height, bar_height=height, fill=FILLS[day.outcome], label=label, title=title)
         )

@@ -133,7 +133,8 @@ class ChartTests:
         tall, short, empty = chart.columns
         assert tall.bar_height == 110 and short.bar_height == 11 and empty.bar_height == 0
         assert (tall.fill, short.fill, empty.fill) == ("#00703c", "#d4351c", "#f3f2f1")
-        assert short.title == "02/07/2026: 2 runs, a run failed, 1 changes"
+        assert short.title == "02/07/2026: 2 runs, a run failed, 1 change"
+        assert empty.title == "03/07/2026: no run" and (tall.label, short.label, empty.label) == ("", "", "03/07")
 
     def test_activity_is_counted_by_the_schools_local_day(self, people):
         school = people.school_a
