@@ -175,7 +175,7 @@ def status_chart(request):
     school = request.user.school
     days = selectors.sync_activity(school=school, today=school.local_today())
     response = render(request, "misync/status_chart.svg", {"chart": chart_for(days)}, content_type="image/svg+xml")
-    response["Cache-Control"] = "private, max-age=300"
+    response["Cache-Control"] = "private, no-cache"  # a sync just run shows at once
     return response
 
 
