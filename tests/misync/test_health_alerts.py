@@ -95,6 +95,19 @@ class AlertTimingTests:
         assert sorted(address for m in mail.outbox for address in m.to) == ["head@alder.example", ADMIN_EMAIL]
         assert {m.body.splitlines()[0] for m in mail.outbox} == {"Dear Superadmin Tester,", "Dear Admin Tester,"}
 
+    def test_a_mail_server_that_is_down_does_not_fail_a_good_run(self, linked, settings, caplog):
+        linked.fake.set_failure("stale")  # a good run that calls for an alert
+        settings.MAILERS = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
+            }
+        }
+        run = sync(linked.school_a)
+        assert run.status == "succeeded" and run.created == 30
+        assert "Sync health check for school" in caplog.text and "Connection refused" in caplog.text
+        assert MisConnection.objects.get(school=linked.school_a).alert_state == "stale"
+
     def test_nothing_is_sent_while_the_sync_is_paused(self, linked):
         with time_machine.travel(T0, tick=False):
             MisConnection.objects.filter(school=linked.school_a).update(pause_until=T0.date() + timedelta(days=3))
