@@ -13,15 +13,11 @@ TODAY = NOW.date()
 def run(status, hours_ago, kind="", as_of_hours_ago=None):
     at = NOW - timedelta(hours=hours_ago)
     as_of = NOW - timedelta(hours=as_of_hours_ago) if as_of_hours_ago is not None else at
-    return RunFacts(
-        status=status, started_at=at, finished_at=at + timedelta(minutes=1), error_kind=kind, source_as_of=as_of
-    )
+    return RunFacts(status=status, started_at=at, finished_at=at + timedelta(minutes=1), error_kind=kind, source_as_of=as_of)
 
 
 def health(runs, **kw):
-    args = dict(
-        enabled=True, paused_until=None, today=TODAY, now=NOW, enabled_since=NOW - timedelta(days=30), runs=runs
-    )
+    args = dict(enabled=True, paused_until=None, today=TODAY, now=NOW, enabled_since=NOW - timedelta(days=30), runs=runs)
     args.update(kw)
     return assess(**args)
 
@@ -86,33 +82,22 @@ class AlertDecisionTests:
     healthy = Health(state="healthy")
 
     def test_the_first_failure_sends_a_first_alert(self):
-        assert (
-            decide_alert(health=self.failing, last_alert_state="healthy", last_alert_at=None, now=NOW).kind == "first"
-        )
+        assert decide_alert(health=self.failing, last_alert_state="healthy", last_alert_at=None, now=NOW).kind == "first"
 
     def test_a_reminder_is_suppressed_within_a_day(self):
-        decision = decide_alert(
-            health=self.failing, last_alert_state="unreachable", last_alert_at=NOW - timedelta(hours=5), now=NOW
-        )
+        decision = decide_alert(health=self.failing, last_alert_state="unreachable", last_alert_at=NOW - timedelta(hours=5), now=NOW)
         assert decision.kind is None
 
     def test_one_reminder_a_day_while_it_stays_broken(self):
-        decision = decide_alert(
-            health=self.failing, last_alert_state="unreachable", last_alert_at=NOW - timedelta(hours=24), now=NOW
-        )
+        decision = decide_alert(health=self.failing, last_alert_state="unreachable", last_alert_at=NOW - timedelta(hours=24), now=NOW)
         assert decision.kind == "reminder"
 
     def test_a_new_cause_is_a_new_first_alert(self):
-        decision = decide_alert(
-            health=self.failing, last_alert_state="auth", last_alert_at=NOW - timedelta(hours=1), now=NOW
-        )
+        decision = decide_alert(health=self.failing, last_alert_state="auth", last_alert_at=NOW - timedelta(hours=1), now=NOW)
         assert decision.kind == "first"
 
     def test_recovery_after_an_alert_sends_a_recovery_email(self):
-        assert (
-            decide_alert(health=self.healthy, last_alert_state="unreachable", last_alert_at=NOW, now=NOW).kind
-            == "recovery"
-        )
+        assert decide_alert(health=self.healthy, last_alert_state="unreachable", last_alert_at=NOW, now=NOW).kind == "recovery"
 
     def test_healthy_and_never_alerted_sends_nothing(self):
         assert decide_alert(health=self.healthy, last_alert_state="", last_alert_at=None, now=NOW).kind is None
