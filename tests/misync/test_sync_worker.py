@@ -21,6 +21,12 @@ from tests.misync.connectors import filler, snapshot
 pytestmark = pytest.mark.services
 
 
+def _reset_router(app):
+    """Celery caches its routing table and router on first use; rebuild them after changing routes."""
+    app.amqp.flush_routes()
+    app.amqp.__dict__.pop("router", None)
+
+
 @pytest.fixture
 def sync_worker(redis_url, postgres, transactional_db):
     from dbprimary.celery import app
@@ -63,10 +69,12 @@ def sync_worker(redis_url, postgres, transactional_db):
     app.conf.task_always_eager = False
     app.conf.broker_url = redis_url
     app.conf.task_routes = {"misync.tasks.*": {"queue": queue}}
+    _reset_router(app)
     try:
         yield proc
     finally:
         app.conf.task_routes = None
+        _reset_router(app)
         app.conf.task_always_eager = True
         proc.terminate()
         try:
