@@ -6,8 +6,6 @@ CREDENTIALS_TTL_SECONDS has passed; they are never written to the database or th
 The cache key includes the admin's id, so nobody else can fetch them even with the token.
 """
 
-import base64
-import hashlib
 import io
 import json
 import secrets
@@ -19,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from accounts.crypto import fernet_for
 from accounts.exports import neutralise
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
@@ -43,8 +42,7 @@ class CredentialSheet:
 
 
 def _fernet() -> Fernet:
-    key = hashlib.sha256(("credentials-sheet:" + settings.SECRET_KEY).encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+    return fernet_for("credentials-sheet")
 
 
 def _cache_key(admin_id: int, token: str) -> str:

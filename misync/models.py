@@ -1,16 +1,14 @@
 """MIS connection settings, sync runs and the changes each run made (DESIGN §3, §5, §7)."""
 
-import base64
-import hashlib
 import json
 from datetime import time
 
 from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.crypto import fernet_for
 from accounts.models import Group, School, User
 
 CONNECTOR_CHOICES = [
@@ -22,8 +20,7 @@ CONNECTOR_CHOICES = [
 
 
 def _fernet() -> Fernet:
-    key = hashlib.sha256(("mis-credentials:" + settings.SECRET_KEY).encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+    return fernet_for("mis-credentials")
 
 
 class MisConnection(models.Model):

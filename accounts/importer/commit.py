@@ -8,8 +8,6 @@ page works with an eager Celery too), then `import_job_apply` creates the classe
 memberships and audit entries in one durable transaction. A failure anywhere leaves nothing.
 """
 
-import base64
-import hashlib
 import json
 import logging
 from datetime import timedelta
@@ -24,6 +22,7 @@ from django.utils import timezone
 
 from accounts.credential_sheets import Credential, credential_sheet_store
 from accounts.credentials import password_generate
+from accounts.crypto import fernet_for
 from accounts.importer.reader import read_upload
 from accounts.importer.validate import OUTCOME_DUPLICATE, OUTCOME_ERROR, OUTCOME_NEW, ImportPreview, validate_rows
 from accounts.models import AuditBatch, Group, ImportJob, Role, School, User, theme_for_year_group
@@ -44,8 +43,7 @@ SECRETS_TTL_SECONDS = 24 * 60 * 60
 
 
 def _fernet() -> Fernet:
-    key = hashlib.sha256(("import-secrets:" + settings.SECRET_KEY).encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+    return fernet_for("import-secrets")
 
 
 def _seal(data: dict) -> bytes | None:
