@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 
@@ -26,6 +26,8 @@ from misync.planner import Plan
 from misync.selectors import load_school_state
 
 BATCH = 500
+# Tries at creating the night's accounts when a concurrent sync took one of the usernames picked.
+USERNAME_ATTEMPTS = 5
 
 
 class StateChangedError(Exception):
@@ -196,39 +198,49 @@ def apply_plan(
         creating = [(c.forename, c.surname) for c in plan.creates] + [
             (s.forename, s.surname) for s in plan.staff_creates
         ]
-        usernames = iter(usernames_generate(school=school, people=creating))
-        pupils = [
-            User(
-                school=school,
-                username=next(usernames),
-                first_name=c.forename,
-                last_name=c.surname,
-                role=Role.PUPIL,
-                password=unusable,
-                year_group=c.year_group,
-                theme=c.theme,
-                upn=c.upn,
-                admission_number=c.admission_number,
-                mis_id=c.mis_id,
-                start_date=_d(c.start_date) or today,
-                date_of_birth=_d(c.date_of_birth),
-            )
-            for c in plan.creates
-        ]
-        staff = [
-            User(
-                school=school,
-                username=next(usernames),
-                first_name=s.forename,
-                last_name=s.surname,
-                role=Role.STAFF,
-                password=unusable,
-                email=s.email,
-                mis_id=s.mis_id,
-            )
-            for s in plan.staff_creates
-        ]
-        User.objects.bulk_create(pupils + staff, batch_size=BATCH)
+        # Usernames are unique across the platform, and other schools' syncs run at the same time
+        # (one task per school): when one of them commits a name we picked in the meantime, our
+        # insert fails on the username constraint, so pick again (the savepoint keeps the rest).
+        for attempt in range(USERNAME_ATTEMPTS):
+            usernames = iter(usernames_generate(school=school, people=creating))
+            pupils = [
+                User(
+                    school=school,
+                    username=next(usernames),
+                    first_name=c.forename,
+                    last_name=c.surname,
+                    role=Role.PUPIL,
+                    password=unusable,
+                    year_group=c.year_group,
+                    theme=c.theme,
+                    upn=c.upn,
+                    admission_number=c.admission_number,
+                    mis_id=c.mis_id,
+                    start_date=_d(c.start_date) or today,
+                    date_of_birth=_d(c.date_of_birth),
+                )
+                for c in plan.creates
+            ]
+            staff = [
+                User(
+                    school=school,
+                    username=next(usernames),
+                    first_name=s.forename,
+                    last_name=s.surname,
+                    role=Role.STAFF,
+                    password=unusable,
+                    email=s.email,
+                    mis_id=s.mis_id,
+                )
+                for s in plan.staff_creates
+            ]
+            try:
+                with transaction.atomic():
+                    User.objects.bulk_create(pupils + staff, batch_size=BATCH)
+                break
+            except IntegrityError as exc:
+                if attempt == USERNAME_ATTEMPTS - 1 or "username" not in str(exc):
+                    raise
         GroupMembership.objects.bulk_create(
             [
                 GroupMembership(group_id=group_ids[c.group_mis_id], user_id=u.pk, role="pupil", start_date=today)
