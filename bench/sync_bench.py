@@ -322,8 +322,20 @@ def main():
         replay = sync_in_process(trust)
         add("   (same export again: nothing to do)", replay)
         trust.serve(rollover_night, night=3)
-        rollover = sync_in_process(trust)
-        add("4. July rollover night (everyone moves)", rollover)
+        # Half the schools write the changed details with Django's bulk_update, half with COPY into
+        # a temporary table and one UPDATE … FROM (misync.apply.UPDATE_METHOD): the same work each.
+        from misync import apply as apply_module
+
+        everyone, half = trust.schools, len(trust.schools) // 2
+        by_method = {}
+        for method, schools in (("bulk_update", everyone[:half]), ("copy", everyone[half:])):
+            apply_module.UPDATE_METHOD, trust.schools = method, schools
+            by_method[method] = sync_in_process(trust)
+            add(f"4. July rollover, {len(schools)} schools, {method.replace('copy', 'COPY + UPDATE FROM')}",
+                by_method[method])
+        apply_module.UPDATE_METHOD, trust.schools = "copy", everyone
+        rollover = by_method["bulk_update"] + by_method["copy"]
+        add("4. July rollover night, all schools", rollover)
         fanout = {}
         if not args.skip_fanout:
             for night, workers in ((4, 1), (5, 2)):
@@ -352,6 +364,9 @@ def main():
          f"{t_hash / max(hashed, 1) * total_pupils / 3600:.1f} h of CPU)", "reported"),
         ("July rollover scales", f"{rollover['wall_s']:.1f} s for {rollover['moved']:,} moves "
          f"({rollover['wall_s'] / args.schools:.2f} s a school)", "reported"),
+        ("Rollover apply a school: bulk_update vs COPY + UPDATE FROM",
+         f"{by_method['bulk_update']['apply_ms'] / 1000 / half:.2f} s vs "
+         f"{by_method['copy']['apply_ms'] / 1000 / (args.schools - half):.2f} s", "reported"),
     ]
     if fanout:
         speedup = fanout[1]["wall_s"] / fanout[2]["wall_s"]
