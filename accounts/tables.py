@@ -37,7 +37,9 @@ class AccountTable(tables.Table):
         sequence = (
             "ids", "name", "username", "role", "class_name", "year_group", "admission_number", "status", "last_login",
         )
-        template_name = TEMPLATE
+        # The rows are written out in the template (see its comment): the render_* methods below
+        # are what the cells show, for any other use of the table.
+        template_name = "accounts/_account_table.html"
         attrs = {"class": "table table--accounts"}
         order_by = ("name",)
         empty_text = "No accounts match. Try fewer filters."
