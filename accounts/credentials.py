@@ -9,6 +9,7 @@ characters people confuse when copying from a card (0/O, 1/l/I).
 import re
 import secrets
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 
 from django.db.models import CharField, Func, Value
@@ -86,6 +87,48 @@ def taken_usernames(bases: Iterable[str]) -> set[str]:
     return taken
 
 
+# Up to this many distinct bases (a night's starters, one new account) the exact candidates
+# base, base2, base3… are looked up on the unique lower(username) index; more (a first sync, an
+# import) read every numbered username of the bases in one pass (`taken_usernames`).
+EXACT_LOOKUP_MAX_BASES = 100
+
+
+def _numbered(base: str, number: int) -> str:
+    return base if number == 1 else f"{base}{number}"
+
+
+def _existing_usernames(candidates: list[str]) -> set[str]:
+    """Which of these lower-case usernames exist, by equality on the unique lower(username) index."""
+    found: set[str] = set()
+    for start in range(0, len(candidates), 1000):
+        found.update(
+            User.objects.annotate(lname=Lower("username"))
+            .filter(lname__in=candidates[start : start + 1000])
+            .values_list("lname", flat=True)
+        )
+    return found
+
+
+def _taken_by_windows(bases: list[str], taken: set[str]) -> dict[str, int]:
+    """Add to `taken` the existing usernames among each base's first numbers, widening the window until
+    each base has a free number for everyone who needs it; returns how far each base was checked."""
+    need = Counter(bases)
+    checked = dict.fromkeys(need, 0)
+    window = {base: count + 4 for base, count in need.items()}
+    while window:
+        taken |= _existing_usernames(
+            [_numbered(b, n) for b, size in window.items() for n in range(checked[b] + 1, checked[b] + size + 1)]
+        )
+        for base, size in list(window.items()):
+            checked[base] += size
+            free = sum(1 for n in range(1, checked[base] + 1) if _numbered(base, n) not in taken)
+            if free >= need[base]:
+                del window[base]
+            else:
+                window[base] = size * 2
+    return checked
+
+
 def usernames_generate(
     *, school: School, people: list[tuple[str, str]], reserved: Iterable[str] = ()
 ) -> list[str]:
@@ -95,12 +138,21 @@ def usernames_generate(
     an import), compared case-insensitively.
     """
     bases = [username_base(forename=f, surname=s, scheme=school.username_scheme) for f, s in people]
-    taken = taken_usernames(bases) | {r.lower() for r in reserved}
+    taken = {r.lower() for r in reserved}
+    if len(set(bases)) <= EXACT_LOOKUP_MAX_BASES:
+        checked = _taken_by_windows(bases, taken)
+    else:
+        taken |= taken_usernames(bases)
+        checked = None  # every numbered username of every base is known
     result = []
     for base in bases:
         candidate = base
         number = 1
-        while candidate in taken:
+        # Past its window a number is looked up on its own (only when another base's names, e.g.
+        # "abc" + 12 against "abc1" + 2, used up the window's free numbers).
+        while candidate in taken or (
+            checked is not None and number > checked[base] and _existing_usernames([candidate])
+        ):
             number += 1
             candidate = f"{base}{number}"
         taken.add(candidate)

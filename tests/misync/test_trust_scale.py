@@ -108,3 +108,30 @@ class ConcurrentUsernameTests:
         assert calls == [["amya"], ["amya2"]]
         assert User.objects.get(school=connected.school_a, mis_id="AMY").username == "amya2"
         assert User.objects.filter(username="amya", school=connected.school_b).exists()
+
+
+class UsernameWindowTests:
+    """Few new accounts: exact candidates on the index, widening until each base has room."""
+
+    def test_a_popular_base_is_numbered_after_its_existing_names_and_gaps_are_filled(self, people):
+        User.objects.bulk_create(
+            [User(username="amya" if n == 1 else f"amya{n}", school=people.school_b, role=Role.PUPIL)
+             for n in range(1, 30) if n != 7]
+        )
+        names = usernames_generate(school=people.school_a, people=[("Amy", "Adams")] * 3)
+        assert names == ["amya7", "amya30", "amya31"]
+
+    def test_a_base_whose_window_another_base_used_up_still_never_clashes(self, people):
+        # "abc" + 12 and "abc1" + 2 are the same username.
+        User.objects.create(username="abc13", school=people.school_b, role=Role.PUPIL)
+        names = usernames_generate(school=people.school_a, people=[("Abc", "")] * 12 + [("Abc1", "")] * 6)
+        assert len(set(names)) == 18 and "abc13" not in names
+
+    def test_many_bases_take_the_one_pass_path_with_the_same_rule(self, people, monkeypatch):
+        from accounts import credentials
+
+        User.objects.create(username="amya", school=people.school_b, role=Role.PUPIL)
+        monkeypatch.setattr(credentials, "EXACT_LOOKUP_MAX_BASES", 0)
+        assert usernames_generate(school=people.school_a, people=[("Amy", "Adams"), ("Amy", "Ash")]) == [
+            "amya2", "amya3"
+        ]
