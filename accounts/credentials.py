@@ -145,9 +145,12 @@ def usernames_generate(
         taken |= taken_usernames(bases)
         checked = None  # every numbered username of every base is known
     result = []
+    # Every number below a base's last pick is taken or given already: start from there, so a
+    # base held by hundreds of accounts across a trust is not counted up from 1 for each person.
+    start_at: dict[str, int] = {}
     for base in bases:
-        candidate = base
-        number = 1
+        number = start_at.get(base, 1)
+        candidate = _numbered(base, number)
         # Past its window a number is looked up on its own (only when another base's names, e.g.
         # "abc" + 12 against "abc1" + 2, used up the window's free numbers).
         while candidate in taken or (
@@ -155,6 +158,7 @@ def usernames_generate(
         ):
             number += 1
             candidate = f"{base}{number}"
+        start_at[base] = number + 1
         taken.add(candidate)
         result.append(candidate)
     return result
