@@ -9,7 +9,7 @@ pupils (classes, teachers, memberships) is made by the real MIS sync from a gene
 export. gunicorn serves the project on a free loopback port with production-like settings
 (DEBUG=0, static files collected and served by WhiteNoise, a real SECRET_KEY, plain HTTP on
 loopback). We log in through the login form as the school's admin and as an operator superuser,
-then `bench/loadgen.py` drives, in the same run and alternating, each of:
+then `bench/loadgen.py` drives, in the same run, in rounds whose order alternates, each of:
 
 - the Accounts tab, 50 a page, filtered to pupils of one year group;
 - Django's admin changelist (/operator/accounts/user/) filtered to the same accounts (that school,
@@ -172,11 +172,12 @@ def main():
         admin_cookie = login(port, admin.username, accounts_path)
         operator_cookie = login(port, operator.username, admin_path)
         base = f"http://127.0.0.1:{port}"
+        pages = [("Accounts tab", accounts_path, admin_cookie), ("Admin changelist", admin_path, operator_cookie)]
         for round_no in range(1, args.rounds + 1):
-            results.append(run_load(label=f"Accounts tab (round {round_no})", url=base + accounts_path,
-                                    cookie=admin_cookie, clients=args.clients, seconds=args.seconds))
-            results.append(run_load(label=f"Admin changelist (round {round_no})", url=base + admin_path,
-                                    cookie=operator_cookie, clients=args.clients, seconds=args.seconds))
+            # The order alternates, so neither page always runs first (colder) or second.
+            for label, path, cookie in pages if round_no % 2 else reversed(pages):
+                results.append(run_load(label=f"{label} (round {round_no})", url=base + path, cookie=cookie,
+                                        clients=args.clients, seconds=args.seconds))
     finally:
         server.terminate()
         try:
