@@ -23,7 +23,7 @@ def thresholds_for(*, school: School) -> Thresholds:
 
 
 def load_school_state(school: School) -> SchoolState:
-    """Everything the planner compares against, in five `.values()` queries whatever the size.
+    """Everything the planner compares against, in four `.values()` queries whatever the size.
 
     Memberships are read by the school's class ids (`group_id IN (...)`, the membership's group
     index) rather than through a join on the school: right after a bulk load PostgreSQL's
