@@ -48,3 +48,11 @@ clean:
 # Spreadsheet import benchmark (issue 4): run with DATABASE_URL pointing at PostgreSQL.
 bench-import: venv
 	$(PY) bench/import_bench.py $(BENCH_ARGS)
+
+# Trust-scale benchmarks (issue 9). Each drops and recreates BENCH_DATABASE_URL
+# (default postgres://postgres@127.0.0.1:5432/dbp_bench) and prints a table; loopback only.
+bench-sync: venv
+	$(PY) bench/sync_bench.py $(BENCH_ARGS)
+
+bench-admin: venv
+	$(PY) bench/admin_bench.py $(BENCH_ARGS)
