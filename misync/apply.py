@@ -9,6 +9,7 @@ the credentials page), which also suits schools: cards are printed per class whe
 """
 
 import io
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +24,7 @@ from accounts.models import Group, GroupMembership, LeftVia, Role, School, Statu
 from accounts.services.audit import AuditBuffer, AuditContext, audit_batch_create
 from accounts.services.leavers import accounts_mark_left
 from misync.models import SyncChange, SyncRun
-from misync.planner import Plan
+from misync.planner import Plan, build_plan
 from misync.selectors import load_school_state
 
 BATCH = 500
@@ -96,274 +97,300 @@ def apply_plan(
         School.objects.select_for_update().filter(pk=school.pk).first()
         if load_school_state(school).fingerprint != expected_fingerprint:
             raise StateChangedError("The school's accounts changed while the sync was planning")
-        today = date.fromisoformat(plan.today)
-        batch = audit_batch_create(school=school, kind="sync", label=f"MIS sync run #{run.pk}", actor=actor)
-        ctx = AuditContext(school=school, actor=actor, source=f"MIS sync run #{run.pk}", batch=batch)
-        audit = AuditBuffer(ctx)
-        changes: list[SyncChange] = []
+        return _write_plan(school=school, run=run, plan=plan, actor=actor)
 
-        def change(kind, label, *, account_id=None, group_id=None, detail=None):
-            changes.append(
-                SyncChange(
-                    run=run, kind=kind, account_id=account_id, group_id=group_id, label=label[:200], detail=detail or {}
-                )
+
+def plan_and_apply(
+    *, school: School, run: SyncRun, snapshot, today: date, thresholds, actor: User | None = None
+) -> tuple[Plan, str, float]:
+    """Lock the school, read its state once, plan, and write the plan unless it must be held.
+
+    Planning inside the apply's transaction (the School row locked) means nothing can change
+    between the read and the write, so the state is read once rather than read, then re-read
+    to compare fingerprints. A held plan writes nothing. Returns the plan, the fingerprint of
+    the state it was made against, and the planning time in milliseconds.
+    """
+    with transaction.atomic(durable=True):
+        School.objects.select_for_update().filter(pk=school.pk).first()
+        started = time.monotonic()
+        state = load_school_state(school)
+        plan = build_plan(state=state, snapshot=snapshot, today=today, thresholds=thresholds)
+        plan_ms = (time.monotonic() - started) * 1000
+        if not plan.held:
+            _write_plan(school=school, run=run, plan=plan, actor=actor)
+    return plan, state.fingerprint, plan_ms
+
+
+def _write_plan(*, school: School, run: SyncRun, plan: Plan, actor: User | None) -> ApplyResult:
+    """The writes of a plan; the caller holds the school's lock inside a durable transaction."""
+    today = date.fromisoformat(plan.today)
+    batch = audit_batch_create(school=school, kind="sync", label=f"MIS sync run #{run.pk}", actor=actor)
+    ctx = AuditContext(school=school, actor=actor, source=f"MIS sync run #{run.pk}", batch=batch)
+    audit = AuditBuffer(ctx)
+    changes: list[SyncChange] = []
+
+    def change(kind, label, *, account_id=None, group_id=None, detail=None):
+        changes.append(
+            SyncChange(
+                run=run, kind=kind, account_id=account_id, group_id=group_id, label=label[:200], detail=detail or {}
             )
+        )
 
-        # Classes first, so pupils can be put in new ones.
-        new_groups = [
-            Group(school=school, name=g.name, year_group=g.year_group, mis_id=g.mis_id, mis_managed=True)
-            for g in plan.group_creates
-        ]
-        Group.objects.bulk_create(new_groups, batch_size=BATCH)
-        if plan.group_updates:
-            groups = Group.objects.in_bulk([u.group_id for u in plan.group_updates])
-            fields = set()
-            for u in plan.group_updates:
-                for name, (_old, new) in u.changes.items():
-                    setattr(groups[u.group_id], name, new)
-                    fields.add(name)
-            Group.objects.bulk_update(list(groups.values()), sorted(fields), batch_size=BATCH)
-            for u in plan.group_updates:
-                change("group_updated", u.label, group_id=u.group_id, detail=u.changes)
-                audit.add(
-                    action="updated",
-                    target_type="group",
-                    target_id=u.group_id,
-                    target_label=u.label,
-                    detail={k: v for k, v in u.changes.items()},
-                )
-        for g in new_groups:
-            change("group_created", g.name, group_id=g.pk, detail={"mis_id": g.mis_id})
+    # Classes first, so pupils can be put in new ones.
+    new_groups = [
+        Group(school=school, name=g.name, year_group=g.year_group, mis_id=g.mis_id, mis_managed=True)
+        for g in plan.group_creates
+    ]
+    Group.objects.bulk_create(new_groups, batch_size=BATCH)
+    if plan.group_updates:
+        groups = Group.objects.in_bulk([u.group_id for u in plan.group_updates])
+        fields = set()
+        for u in plan.group_updates:
+            for name, (_old, new) in u.changes.items():
+                setattr(groups[u.group_id], name, new)
+                fields.add(name)
+        Group.objects.bulk_update(list(groups.values()), sorted(fields), batch_size=BATCH)
+        for u in plan.group_updates:
+            change("group_updated", u.label, group_id=u.group_id, detail=u.changes)
             audit.add(
-                action="created", target_type="group", target_id=g.pk, target_label=g.name, detail={"mis_id": g.mis_id}
+                action="updated",
+                target_type="group",
+                target_id=u.group_id,
+                target_label=u.label,
+                detail={k: v for k, v in u.changes.items()},
             )
-        group_ids = dict(Group.objects.filter(school=school, mis_id__isnull=False).values_list("mis_id", "pk"))
+    for g in new_groups:
+        change("group_created", g.name, group_id=g.pk, detail={"mis_id": g.mis_id})
+        audit.add(
+            action="created", target_type="group", target_id=g.pk, target_label=g.name, detail={"mis_id": g.mis_id}
+        )
+    group_ids = dict(Group.objects.filter(school=school, mis_id__isnull=False).values_list("mis_id", "pk"))
 
-        # Leavers, through the shared service (one call per leave date).
-        by_date = defaultdict(set)
-        for leave in plan.leaves:
-            by_date[leave.leave_date].add(leave.account_id)
-        for leave_date, ids in sorted(by_date.items()):
-            accounts_mark_left(
-                ctx=ctx,
-                account_ids=ids,
-                leave_date=date.fromisoformat(leave_date),
-                via=LeftVia.SYNC,
-                check_protected=False,
-            )
-        for leave in plan.leaves:
-            change(
-                "left",
-                leave.label,
-                account_id=leave.account_id,
-                detail={"leave_date": leave.leave_date, "reason": leave.reason},
-            )
+    # Leavers, through the shared service (one call per leave date).
+    by_date = defaultdict(set)
+    for leave in plan.leaves:
+        by_date[leave.leave_date].add(leave.account_id)
+    for leave_date, ids in sorted(by_date.items()):
+        accounts_mark_left(
+            ctx=ctx,
+            account_ids=ids,
+            leave_date=date.fromisoformat(leave_date),
+            via=LeftVia.SYNC,
+            check_protected=False,
+        )
+    for leave in plan.leaves:
+        change(
+            "left",
+            leave.label,
+            account_id=leave.account_id,
+            detail={"leave_date": leave.leave_date, "reason": leave.reason},
+        )
 
-        # Details (names, identifiers, year groups, themes) for pupils and staff.
-        updates = [(u, "updated") for u in plan.updates] + [(u, "staff_updated") for u in plan.staff_updates]
-        if updates:
-            users = User.objects.in_bulk([u.account_id for u, _ in updates])
-            fields = set()
-            for u, kind in updates:
-                user = users[u.account_id]
-                for name, (_old, new) in u.changes.items():
-                    setattr(user, name, _d(new) if name == "date_of_birth" else new)
-                    fields.add(name)
-                audit.add_account(user, "updated", {"via": "sync", "changes": u.changes})
-                change(kind, u.label, account_id=u.account_id, detail=u.changes)
-            update_rows(list(users.values()), sorted(fields))
+    # Details (names, identifiers, year groups, themes) for pupils and staff.
+    updates = [(u, "updated") for u in plan.updates] + [(u, "staff_updated") for u in plan.staff_updates]
+    if updates:
+        users = User.objects.in_bulk([u.account_id for u, _ in updates])
+        fields = set()
+        for u, kind in updates:
+            user = users[u.account_id]
+            for name, (_old, new) in u.changes.items():
+                setattr(user, name, _d(new) if name == "date_of_birth" else new)
+                fields.add(name)
+            audit.add_account(user, "updated", {"via": "sync", "changes": u.changes})
+            change(kind, u.label, account_id=u.account_id, detail=u.changes)
+        update_rows(list(users.values()), sorted(fields))
 
-        # Reinstated leavers: active again, back in their class from today.
-        if plan.reinstates:
-            ids = [r.account_id for r in plan.reinstates]
-            User.objects.filter(pk__in=ids, school=school).update(
-                status=Status.ACTIVE, is_active=True, leave_date=None, left_via=""
-            )
-            GroupMembership.objects.bulk_create(
-                [
-                    GroupMembership(
-                        group_id=group_ids[r.group_mis_id], user_id=r.account_id, role="pupil", start_date=today
-                    )
-                    for r in plan.reinstates
-                    if r.group_mis_id in group_ids
-                ],
-                batch_size=BATCH,
-            )
-            for r in plan.reinstates:
-                audit.add(
-                    action="reinstated",
-                    target_type="account",
-                    target_id=r.account_id,
-                    target_label=r.label,
-                    detail={"group": r.group_name, "via": "sync"},
-                )
-                change(
-                    "reinstated",
-                    r.label,
-                    account_id=r.account_id,
-                    group_id=group_ids.get(r.group_mis_id),
-                    detail={"group": r.group_name},
-                )
-
-        # Moves: the current class membership ends today, a new one starts (history kept).
-        # Not accounts.services.memberships.pupils_move: that works one class at a time and
-        # sets the year group from the class, whereas the MIS says each pupil's year group.
-        if plan.moves:
-            ids = [m.account_id for m in plan.moves]
-            GroupMembership.objects.filter(user_id__in=ids, role="pupil", end_date__isnull=True).update(
-                end_date=Greatest(F("start_date"), today)
-            )
-            GroupMembership.objects.bulk_create(
-                [
-                    GroupMembership(
-                        group_id=group_ids[m.to_group_mis_id], user_id=m.account_id, role="pupil", start_date=today
-                    )
-                    for m in plan.moves
-                ],
-                batch_size=BATCH,
-            )
-            for m in plan.moves:
-                detail = {"from": m.from_group_name or None, "to": m.to_group_name, "on": plan.today}
-                audit.add(
-                    action="moved",
-                    target_type="account",
-                    target_id=m.account_id,
-                    target_label=m.label,
-                    detail={**detail, "via": "sync"},
-                )
-                change("moved", m.label, account_id=m.account_id, group_id=group_ids[m.to_group_mis_id], detail=detail)
-
-        # New pupils and staff: generated usernames (shared with the import), no usable password.
-        unusable = make_password(None)
-        creating = [(c.forename, c.surname) for c in plan.creates] + [
-            (s.forename, s.surname) for s in plan.staff_creates
-        ]
-        # Usernames are unique across the platform, and other schools' syncs run at the same time
-        # (one task per school): when one of them commits a name we picked in the meantime, our
-        # insert fails on the username constraint, so pick again (the savepoint keeps the rest).
-        for attempt in range(USERNAME_ATTEMPTS):
-            usernames = iter(usernames_generate(school=school, people=creating))
-            pupils = [
-                User(
-                    school=school,
-                    username=next(usernames),
-                    first_name=c.forename,
-                    last_name=c.surname,
-                    role=Role.PUPIL,
-                    password=unusable,
-                    year_group=c.year_group,
-                    theme=c.theme,
-                    upn=c.upn,
-                    admission_number=c.admission_number,
-                    mis_id=c.mis_id,
-                    start_date=_d(c.start_date) or today,
-                    date_of_birth=_d(c.date_of_birth),
-                )
-                for c in plan.creates
-            ]
-            staff = [
-                User(
-                    school=school,
-                    username=next(usernames),
-                    first_name=s.forename,
-                    last_name=s.surname,
-                    role=Role.STAFF,
-                    password=unusable,
-                    email=s.email,
-                    mis_id=s.mis_id,
-                )
-                for s in plan.staff_creates
-            ]
-            try:
-                with transaction.atomic():
-                    User.objects.bulk_create(pupils + staff, batch_size=BATCH)
-                break
-            except IntegrityError as exc:
-                if attempt == USERNAME_ATTEMPTS - 1 or "username" not in str(exc):
-                    raise
+    # Reinstated leavers: active again, back in their class from today.
+    if plan.reinstates:
+        ids = [r.account_id for r in plan.reinstates]
+        User.objects.filter(pk__in=ids, school=school).update(
+            status=Status.ACTIVE, is_active=True, leave_date=None, left_via=""
+        )
         GroupMembership.objects.bulk_create(
             [
-                GroupMembership(group_id=group_ids[c.group_mis_id], user_id=u.pk, role="pupil", start_date=today)
-                for c, u in zip(plan.creates, pupils)
-                if c.group_mis_id in group_ids
+                GroupMembership(
+                    group_id=group_ids[r.group_mis_id], user_id=r.account_id, role="pupil", start_date=today
+                )
+                for r in plan.reinstates
+                if r.group_mis_id in group_ids
             ],
             batch_size=BATCH,
         )
-        for c, u in zip(plan.creates, pupils):
-            audit.add_account(u, "created", {"role": u.role, "group": c.group_name or None, "via": "sync"})
+        for r in plan.reinstates:
+            audit.add(
+                action="reinstated",
+                target_type="account",
+                target_id=r.account_id,
+                target_label=r.label,
+                detail={"group": r.group_name, "via": "sync"},
+            )
             change(
-                "created",
-                f"{u.first_name} {u.last_name} ({u.username})",
-                account_id=u.pk,
-                group_id=group_ids.get(c.group_mis_id),
-                detail={"group": c.group_name, "year_group": c.year_group},
+                "reinstated",
+                r.label,
+                account_id=r.account_id,
+                group_id=group_ids.get(r.group_mis_id),
+                detail={"group": r.group_name},
             )
-        for u in staff:
-            audit.add_account(u, "created", {"role": u.role, "via": "sync"})
-            change("staff_created", f"{u.first_name} {u.last_name} ({u.username})", account_id=u.pk)
 
-        # Teachers attached to and detached from their classes.
-        if plan.teacher_attaches or plan.teacher_detaches:
-            staff_ids = dict(
-                User.objects.filter(school=school, mis_id__in={a.staff_mis_id for a in plan.teacher_attaches})
-                .exclude(role=Role.PUPIL)
-                .values_list("mis_id", "pk")
-            )
-            for d in plan.teacher_detaches:
-                GroupMembership.objects.filter(
-                    user_id=d.account_id, group_id=d.group_id, role="teacher", end_date__isnull=True
-                ).update(end_date=Greatest(F("start_date"), today))
-                audit.add(action="teacher_removed", target_type="account", target_id=d.account_id, target_label=d.label)
-                change("teacher_removed", d.label, account_id=d.account_id, group_id=d.group_id)
-            attaches = [a for a in plan.teacher_attaches if a.staff_mis_id in staff_ids and a.group_mis_id in group_ids]
-            GroupMembership.objects.bulk_create(
-                [
-                    GroupMembership(
-                        group_id=group_ids[a.group_mis_id],
-                        user_id=staff_ids[a.staff_mis_id],
-                        role="teacher",
-                        start_date=today,
-                    )
-                    for a in attaches
-                ],
-                batch_size=BATCH,
-            )
-            for a in attaches:
-                audit.add(
-                    action="teacher_added",
-                    target_type="account",
-                    target_id=staff_ids[a.staff_mis_id],
-                    target_label=a.label,
+    # Moves: the current class membership ends today, a new one starts (history kept).
+    # Not accounts.services.memberships.pupils_move: that works one class at a time and
+    # sets the year group from the class, whereas the MIS says each pupil's year group.
+    if plan.moves:
+        ids = [m.account_id for m in plan.moves]
+        GroupMembership.objects.filter(user_id__in=ids, role="pupil", end_date__isnull=True).update(
+            end_date=Greatest(F("start_date"), today)
+        )
+        GroupMembership.objects.bulk_create(
+            [
+                GroupMembership(
+                    group_id=group_ids[m.to_group_mis_id], user_id=m.account_id, role="pupil", start_date=today
                 )
-                change(
-                    "teacher_added", a.label, account_id=staff_ids[a.staff_mis_id], group_id=group_ids[a.group_mis_id]
-                )
+                for m in plan.moves
+            ],
+            batch_size=BATCH,
+        )
+        for m in plan.moves:
+            detail = {"from": m.from_group_name or None, "to": m.to_group_name, "on": plan.today}
+            audit.add(
+                action="moved",
+                target_type="account",
+                target_id=m.account_id,
+                target_label=m.label,
+                detail={**detail, "via": "sync"},
+            )
+            change("moved", m.label, account_id=m.account_id, group_id=group_ids[m.to_group_mis_id], detail=detail)
 
-        # Classes gone from the MIS: removed only if nobody is left in them.
-        if plan.group_removes:
-            ids = [g.group_id for g in plan.group_removes]
-            occupied = set(
-                GroupMembership.objects.filter(group_id__in=ids, role="pupil", end_date__isnull=True).values_list(
-                    "group_id", flat=True
-                )
+    # New pupils and staff: generated usernames (shared with the import), no usable password.
+    unusable = make_password(None)
+    creating = [(c.forename, c.surname) for c in plan.creates] + [
+        (s.forename, s.surname) for s in plan.staff_creates
+    ]
+    # Usernames are unique across the platform, and other schools' syncs run at the same time
+    # (one task per school): when one of them commits a name we picked in the meantime, our
+    # insert fails on the username constraint, so pick again (the savepoint keeps the rest).
+    for attempt in range(USERNAME_ATTEMPTS):
+        usernames = iter(usernames_generate(school=school, people=creating))
+        pupils = [
+            User(
+                school=school,
+                username=next(usernames),
+                first_name=c.forename,
+                last_name=c.surname,
+                role=Role.PUPIL,
+                password=unusable,
+                year_group=c.year_group,
+                theme=c.theme,
+                upn=c.upn,
+                admission_number=c.admission_number,
+                mis_id=c.mis_id,
+                start_date=_d(c.start_date) or today,
+                date_of_birth=_d(c.date_of_birth),
             )
-            removable = [g for g in plan.group_removes if g.group_id not in occupied]
-            Group.objects.filter(pk__in=[g.group_id for g in removable], school=school, mis_managed=True).delete()
-            for g in removable:
-                audit.add(
-                    action="deleted",
-                    target_type="group",
-                    target_id=g.group_id,
-                    target_label=g.name,
-                    detail={"via": "sync"},
-                )
-                change("group_removed", g.name, detail={"group_id": g.group_id})
-            plan.group_removes = removable
+            for c in plan.creates
+        ]
+        staff = [
+            User(
+                school=school,
+                username=next(usernames),
+                first_name=s.forename,
+                last_name=s.surname,
+                role=Role.STAFF,
+                password=unusable,
+                email=s.email,
+                mis_id=s.mis_id,
+            )
+            for s in plan.staff_creates
+        ]
+        try:
+            with transaction.atomic():
+                User.objects.bulk_create(pupils + staff, batch_size=BATCH)
+            break
+        except IntegrityError as exc:
+            if attempt == USERNAME_ATTEMPTS - 1 or "username" not in str(exc):
+                raise
+    GroupMembership.objects.bulk_create(
+        [
+            GroupMembership(group_id=group_ids[c.group_mis_id], user_id=u.pk, role="pupil", start_date=today)
+            for c, u in zip(plan.creates, pupils)
+            if c.group_mis_id in group_ids
+        ],
+        batch_size=BATCH,
+    )
+    for c, u in zip(plan.creates, pupils):
+        audit.add_account(u, "created", {"role": u.role, "group": c.group_name or None, "via": "sync"})
+        change(
+            "created",
+            f"{u.first_name} {u.last_name} ({u.username})",
+            account_id=u.pk,
+            group_id=group_ids.get(c.group_mis_id),
+            detail={"group": c.group_name, "year_group": c.year_group},
+        )
+    for u in staff:
+        audit.add_account(u, "created", {"role": u.role, "via": "sync"})
+        change("staff_created", f"{u.first_name} {u.last_name} ({u.username})", account_id=u.pk)
 
-        audit.flush()
-        SyncChange.objects.bulk_create(changes, batch_size=1000)
-        counts = plan.counts
-        for name, value in counts.items():
-            setattr(run, name, value)
-        run.save(update_fields=list(counts))
+    # Teachers attached to and detached from their classes.
+    if plan.teacher_attaches or plan.teacher_detaches:
+        staff_ids = dict(
+            User.objects.filter(school=school, mis_id__in={a.staff_mis_id for a in plan.teacher_attaches})
+            .exclude(role=Role.PUPIL)
+            .values_list("mis_id", "pk")
+        )
+        for d in plan.teacher_detaches:
+            GroupMembership.objects.filter(
+                user_id=d.account_id, group_id=d.group_id, role="teacher", end_date__isnull=True
+            ).update(end_date=Greatest(F("start_date"), today))
+            audit.add(action="teacher_removed", target_type="account", target_id=d.account_id, target_label=d.label)
+            change("teacher_removed", d.label, account_id=d.account_id, group_id=d.group_id)
+        attaches = [a for a in plan.teacher_attaches if a.staff_mis_id in staff_ids and a.group_mis_id in group_ids]
+        GroupMembership.objects.bulk_create(
+            [
+                GroupMembership(
+                    group_id=group_ids[a.group_mis_id],
+                    user_id=staff_ids[a.staff_mis_id],
+                    role="teacher",
+                    start_date=today,
+                )
+                for a in attaches
+            ],
+            batch_size=BATCH,
+        )
+        for a in attaches:
+            audit.add(
+                action="teacher_added",
+                target_type="account",
+                target_id=staff_ids[a.staff_mis_id],
+                target_label=a.label,
+            )
+            change(
+                "teacher_added", a.label, account_id=staff_ids[a.staff_mis_id], group_id=group_ids[a.group_mis_id]
+            )
+
+    # Classes gone from the MIS: removed only if nobody is left in them.
+    if plan.group_removes:
+        ids = [g.group_id for g in plan.group_removes]
+        occupied = set(
+            GroupMembership.objects.filter(group_id__in=ids, role="pupil", end_date__isnull=True).values_list(
+                "group_id", flat=True
+            )
+        )
+        removable = [g for g in plan.group_removes if g.group_id not in occupied]
+        Group.objects.filter(pk__in=[g.group_id for g in removable], school=school, mis_managed=True).delete()
+        for g in removable:
+            audit.add(
+                action="deleted",
+                target_type="group",
+                target_id=g.group_id,
+                target_label=g.name,
+                detail={"via": "sync"},
+            )
+            change("group_removed", g.name, detail={"group_id": g.group_id})
+        plan.group_removes = removable
+
+    audit.flush()
+    SyncChange.objects.bulk_create(changes, batch_size=1000)
+    counts = plan.counts
+    for name, value in counts.items():
+        setattr(run, name, value)
+    run.save(update_fields=list(counts))
     return ApplyResult(counts=counts)

@@ -23,7 +23,7 @@ from accounts.credential_sheets import Credential, credential_sheet_store
 from accounts.credentials import password_generate
 from accounts.models import Group, GroupMembership, Role, School, Status, User
 from accounts.services.audit import AuditBuffer, AuditContext, audit_batch_create, audit_record
-from misync.apply import StateChangedError, apply_plan
+from misync.apply import StateChangedError, apply_plan, plan_and_apply
 from misync.connectors.base import ConnectorConfig, SourceError, get_connector
 from misync.health import AlertDecision
 from misync.models import LoginIssue, MisConnection, SyncRun
@@ -36,7 +36,6 @@ from misync.snapshot import Snapshot
 log = logging.getLogger(__name__)
 
 # How many times a plan is made again when the school's data changes under it.
-REPLAN_LIMIT = 3
 
 
 class SyncAlreadyRunningError(Exception):
@@ -124,29 +123,20 @@ def _fail(run: SyncRun, *, kind: str, message: str, detail: str = "", status: in
 
 
 def _plan_and_apply(*, run: SyncRun, snapshot: Snapshot, today: date, actor: User | None) -> SyncRun:
-    """Plan against the current state and apply, or hold. Re-plans if the state moves underneath."""
+    """Plan against the current state and apply, or hold, under the school's lock (state read once)."""
     school = run.school
-    thresholds = thresholds_for(school=school)
-    for _attempt in range(REPLAN_LIMIT):
-        started = time.monotonic()
-        state = load_school_state(school)
-        plan = build_plan(state=state, snapshot=snapshot, today=today, thresholds=thresholds)
-        run.plan_ms = _ms(started)
-        if plan.held:
-            return _hold(run, plan=plan, snapshot=snapshot, fingerprint=state.fingerprint)
-        started = time.monotonic()
-        try:
-            apply_plan(school=school, run=run, plan=plan, expected_fingerprint=state.fingerprint, actor=actor)
-        except StateChangedError:
-            continue
-        run.apply_ms = _ms(started)
-        run.status = SyncRun.Status.SUCCEEDED
-        run.finished_at = timezone.now()
-        run.save(update_fields=["status", "finished_at", "plan_ms", "apply_ms"])
-        return run
-    return _fail(
-        run, kind="busy", message="The school's accounts kept changing while the sync ran. Try again in a few minutes."
+    started = time.monotonic()
+    plan, fingerprint, plan_ms = plan_and_apply(
+        school=school, run=run, snapshot=snapshot, today=today, thresholds=thresholds_for(school=school), actor=actor
     )
+    run.plan_ms = round(plan_ms)
+    if plan.held:
+        return _hold(run, plan=plan, snapshot=snapshot, fingerprint=fingerprint)
+    run.apply_ms = max(_ms(started) - run.plan_ms, 0)
+    run.status = SyncRun.Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at", "plan_ms", "apply_ms"])
+    return run
 
 
 def _hold(run: SyncRun, *, plan: Plan, snapshot: Snapshot, fingerprint: str) -> SyncRun:
