@@ -98,15 +98,6 @@ def last_run(*, school: School) -> SyncRun | None:
     return SyncRun.objects.filter(school=school).order_by("-created_at", "-id").first()
 
 
-def school_admin_emails(*, school: School) -> list[str]:
-    return list(
-        User.objects.filter(school=school, role__in=(Role.ADMIN, Role.SUPERADMIN), status=Status.ACTIVE)
-        .exclude(Q(email="") | Q(email__isnull=True))
-        .order_by("pk")
-        .values_list("email", flat=True)
-    )
-
-
 # --- Sync health (issue 7) ------------------------------------------------------------------
 
 # How many recent runs health reads. Nightly runs plus a few manual ones: two months at least,
