@@ -62,7 +62,9 @@ class TeacherAddForm(forms.Form):
 
 
 class WizardLeaversForm(forms.Form):
-    pupils = forms.TypedMultipleChoiceField(label="Pupils who are leaving", coerce=int, required=False)
+    pupils = forms.TypedMultipleChoiceField(
+        label="Pupils who are leaving", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
     leave_date = forms.DateField(
         label="Leave date",
         help_text="For example, 23/07/2026. The leavers cannot log in from now on.",
