@@ -1,5 +1,12 @@
+import math
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+
+from accounts.credentials import USERNAME_RE, USERNAME_RULE, password_policy_errors
+from accounts.models import Role, School, Theme, User, YearGroup, normalise_upn, validate_upn
+from accounts.selectors import groups_for_school
 
 
 class LoginForm(AuthenticationForm):
@@ -15,23 +22,6 @@ class LoginForm(AuthenticationForm):
 
 
 # --- Accounts tab, pupil and staff pages, new account, leavers, school settings -------------
-# Imported here rather than at the top so this block merges cleanly beside other areas' additions.
-import math  # noqa: E402
-
-from django.core.exceptions import ValidationError  # noqa: E402
-
-from accounts.credentials import USERNAME_RE, USERNAME_RULE, password_policy_errors  # noqa: E402
-from accounts.models import (  # noqa: E402
-    Role,
-    School,
-    Theme,
-    User,
-    YearGroup,
-    normalise_upn,
-    validate_upn,
-)
-from accounts.selectors import groups_for_school  # noqa: E402
-
 BULK_MAX_IDS = 1000
 
 

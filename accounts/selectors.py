@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 
-from accounts.models import Group, Role, School, Status, User
+from accounts.models import AuditEntry, Group, GroupMembership, Role, School, Status, User
 
 
 @dataclass(frozen=True)
@@ -144,10 +144,6 @@ def rollover_year_group_moves(*, school: School) -> list[dict]:
     return rows
 
 # --- Accounts tab, leavers folder, audit log ------------------------------------------------
-# Imported here rather than at the top so this block merges cleanly beside other areas' additions.
-from django.db.models import F, OuterRef, Subquery  # noqa: E402
-
-from accounts.models import AuditEntry, GroupMembership  # noqa: E402
 
 
 def current_class_subquery():

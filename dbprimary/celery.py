@@ -36,3 +36,10 @@ app.conf.beat_schedule["misync-dispatch-nightly"] = {
     "task": "misync.tasks.dispatch_nightly_syncs",
     "schedule": crontab(minute="*/15"),
 }
+
+# Sync health (misync, issue 7): hourly, check every enabled school's MIS link and send alert,
+# reminder or recovery e-mails; flags a school with no successful sync for 36 hours.
+app.conf.beat_schedule["misync-check-health"] = {
+    "task": "misync.tasks.check_sync_health",
+    "schedule": crontab(minute=40),
+}

@@ -276,3 +276,6 @@ LOGGING = {
 
 # Tests that need Redis or a real Celery worker fail instead of skipping when this is on.
 REQUIRE_SERVICES = envbool("REQUIRE_SERVICES", "0")
+
+# The site's own address, for links in e-mails (e.g. the MIS status page in sync alerts).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")

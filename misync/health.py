@@ -131,6 +131,32 @@ CAUSES: dict[str, Cause] = {
         checks=("Check the MIS status page tomorrow morning. If nothing has run, contact our support.",),
         contact="Contact our support team: this is usually a problem on our side, not the school's.",
     ),
+    "apply": Cause(
+        code="apply",
+        title="The changes from your MIS could not be saved",
+        explanation=(
+            "We read your MIS, but its data conflicts with accounts or classes already here (for example two "
+            "pupils with the same UPN or admission number), so nothing was changed."
+        ),
+        checks=(
+            "Open the failed run on the MIS sync page: its message names the conflict.",
+            "Correct the record in the MIS, or on the account here; the next sync will try again.",
+        ),
+        contact=(
+            "Whoever looks after pupil records in your MIS can correct it there. If the message is unclear, "
+            "contact our support team."
+        ),
+    ),
+    "interrupted": Cause(
+        code="interrupted",
+        title="A sync stopped before it finished",
+        explanation=(
+            "A sync was interrupted on our side (for example by a server restart), or the school's accounts "
+            "kept changing while it ran. Nothing was half-done: the changes it planned were not made."
+        ),
+        checks=("Press Sync now on the MIS sync page, or wait for tonight's sync.",),
+        contact="If it keeps happening, contact our support team: this is a problem on our side, not the school's.",
+    ),
     "held": Cause(
         code="held",
         title="A sync is waiting for your approval",
@@ -156,9 +182,16 @@ def middleware_name(connector: str) -> str:
     }.get(connector, "your MIS link provider")
 
 
+# Run error kinds that are not SourceError kinds: "busy" (the accounts kept changing while the
+# run planned) reads like an interrupted run; "apply" and "interrupted" have causes of their own.
+_KIND_ALIASES = {"busy": "interrupted"}
+
+
 def cause_for(kind: str | None) -> Cause:
-    """The cause for a SourceError kind (see misync.connectors.base); unknown kinds read as an MIS error."""
-    return CAUSES.get(kind or "", CAUSES["server_error"])
+    """The cause for a run's error kind (SourceError kinds, see misync.connectors.base, plus "apply",
+    "interrupted" and "busy" from the engine); unknown kinds read as an MIS error."""
+    kind = _KIND_ALIASES.get(kind or "", kind or "")
+    return CAUSES.get(kind, CAUSES["server_error"])
 
 
 def contact_text(cause: Cause, connector: str) -> str:

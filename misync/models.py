@@ -40,6 +40,14 @@ class MisConnection(models.Model):
     nightly_time = models.TimeField(default=time(2, 30), help_text="In the school's own time zone.")
     pause_until = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+    # When `enabled` last turned on: a school with no successful sync for 36 hours after this is
+    # flagged. Null on connections saved before it existed; read as `updated_at` then.
+    enabled_at = models.DateTimeField(null=True, blank=True)
+    # Sync-health alerting (misync.monitoring.sync_health_check): the cause code last alerted
+    # ("" never, "healthy" after a recovery e-mail), when, and which e-mail it was.
+    alert_state = models.CharField(max_length=20, blank=True, editable=False)
+    alert_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    alert_kind = models.CharField(max_length=10, blank=True, editable=False)
 
     def __str__(self):
         return f"{self.school} via {self.get_connector_display()}"
@@ -65,6 +73,10 @@ class MisConnection(models.Model):
             return json.loads(_fernet().decrypt(self.credentials_encrypted.encode()))
         except (InvalidToken, ValueError):
             return {}
+
+    @property
+    def enabled_since(self):
+        return self.enabled_at or self.updated_at
 
     def is_paused(self, today) -> bool:
         return self.pause_until is not None and today <= self.pause_until

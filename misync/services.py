@@ -14,9 +14,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -27,9 +25,11 @@ from accounts.models import Group, GroupMembership, Role, School, Status, User
 from accounts.services.audit import AuditBuffer, AuditContext, audit_batch_create, audit_record
 from misync.apply import StateChangedError, apply_plan
 from misync.connectors.base import ConnectorConfig, SourceError, get_connector
+from misync.health import AlertDecision
 from misync.models import LoginIssue, MisConnection, SyncRun
+from misync.monitoring import sync_health_check, sync_health_check_quietly
 from misync.planner import Plan, build_plan
-from misync.selectors import load_school_state, school_admin_emails, thresholds_for
+from misync.selectors import load_school_state, thresholds_for
 from misync.serialise import snapshot_from_json, snapshot_to_json
 from misync.snapshot import Snapshot
 
@@ -171,24 +171,13 @@ def _notify_held_quietly(run: SyncRun) -> None:
         log.exception("Could not e-mail the admins about held MIS sync run %s", run.pk)
 
 
-def notify_held(run: SyncRun) -> int:
-    """Tell the school's admins that a run is waiting for them. Plain text; returns how many were sent."""
-    recipients = school_admin_emails(school=run.school)
-    if not recipients:
-        return 0
-    reasons = "\n".join(f"- {r}" for r in run.hold_reasons)
-    body = (
-        f"MIS sync run #{run.pk} for {run.school.name} (for {run.for_date:%d/%m/%Y}) was held and nothing was "
-        f"changed, because:\n\n{reasons}\n\n"
-        "This usually means the MIS export was incomplete. Check the plan in the admin toolbox "
-        "(MIS sync → runs) and approve it if it is right, or reject it.\n"
-    )
-    return send_mail(
-        subject=f"MIS sync held for {run.school.name}",
-        message=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=recipients,
-    )
+def notify_held(run: SyncRun) -> AlertDecision:
+    """Tell the school's admins that a run is waiting for them, through the sync-health alerting.
+
+    Held is a "broken" state: the first e-mail (listing the hold reasons) goes out now, then at
+    most one reminder a day until an admin approves or rejects it (`misync.monitoring`).
+    """
+    return sync_health_check(school=run.school)
 
 
 def sync_run_execute(run_id: int, *, connector=None, final_attempt: bool = True) -> SyncRun | None:
@@ -196,7 +185,16 @@ def sync_run_execute(run_id: int, *, connector=None, final_attempt: bool = True)
 
     A transient fetch error puts the run back in the queue and raises TransientSyncError so the
     task can retry, unless this is the final attempt. Permanent errors fail the run at once.
+    A run that ended (succeeded, failed or held) is followed by the school's sync-health check,
+    which sends any alert or recovery e-mail.
     """
+    run = _execute(run_id, connector=connector, final_attempt=final_attempt)
+    if run is not None and run.status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.FAILED, SyncRun.Status.HELD):
+        sync_health_check_quietly(school=run.school)
+    return run
+
+
+def _execute(run_id: int, *, connector, final_attempt: bool) -> SyncRun | None:
     claimed = SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.QUEUED).update(
         status=SyncRun.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
     )
@@ -263,8 +261,15 @@ def sync_run_approve(*, run: SyncRun, actor: User) -> SyncRun:
 
     If anything changed, the snapshot is planned again for today: a plan that is still over the
     threshold stays held (with the new plan and fingerprint, for the admin to look at again);
-    one that no longer needs a hold is applied.
+    one that no longer needs a hold is applied. Then the sync-health check runs (a recovery
+    e-mail once the link is healthy again).
     """
+    run = _approve(run=run, actor=actor)
+    sync_health_check_quietly(school=run.school)
+    return run
+
+
+def _approve(*, run: SyncRun, actor: User) -> SyncRun:
     sync_runs_reap_stale(school=run.school)
     try:
         with transaction.atomic():
@@ -353,6 +358,8 @@ def sync_preview(*, school: School, for_date: date, connector=None) -> Preview:
 def mis_settings_update(*, school: School, actor: User, values: dict, credentials: dict | None) -> MisConnection:
     """Save the school's MIS settings and sync thresholds. `credentials=None` keeps the stored ones."""
     connection, _ = MisConnection.objects.select_for_update().get_or_create(school=school)
+    if values["enabled"] and not connection.enabled:
+        connection.enabled_at = timezone.now()
     for name in ("connector", "base_url", "school_ref", "enabled", "nightly_time", "pause_until"):
         setattr(connection, name, values[name])
     if credentials is not None:

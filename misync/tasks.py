@@ -6,6 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from misync.models import MisConnection, SyncRun
+from misync.monitoring import sync_health_check
 from misync.services import (
     SyncAlreadyRunningError,
     TransientSyncError,
@@ -66,3 +67,22 @@ def dispatch_nightly_syncs():
 def issue_logins(issue_id: int):
     issue = login_issue_process(issue_id=issue_id)
     return issue.status if issue else None
+
+
+@shared_task(acks_late=True)
+def check_sync_health():
+    """Hourly (UTC): the sync-health check of every school with the nightly sync enabled.
+
+    This is what flags a school with no successful sync for 36 hours even when no run failed
+    (the scheduler or the workers stopped), and sends the daily reminders while a link stays
+    broken. One school's failure (e.g. the mail server) does not stop the others.
+    """
+    alerts = 0
+    for connection in MisConnection.objects.filter(enabled=True).select_related("school").order_by("school_id"):
+        try:
+            decision = sync_health_check(school=connection.school)
+        except Exception:
+            log.exception("Sync health check for school %s failed", connection.school_id)
+            continue
+        alerts += decision.kind is not None
+    return alerts

@@ -12,4 +12,7 @@ urlpatterns = [
     path("settings/", views.settings_page, name="mis_settings"),
     path("logins/", views.logins, name="mis_logins"),
     path("logins/<int:pk>/", views.login_issue, name="mis_login_issue"),
+    path("status/", views.status, name="mis_status"),
+    path("status/chart.svg", views.status_chart, name="mis_status_chart"),
+    path("status/test-connection/", views.test_connection, name="mis_test_connection"),
 ]

@@ -9,10 +9,12 @@ from django_tables2 import RequestConfig
 from accounts.access import admin_required, superadmin_required
 from misync import selectors
 from misync.access import get_group_for_logins, get_login_issue_for_admin, get_run_for_admin
+from misync.chart import chart_for
 from misync.connectors.base import SourceError
 from misync.filters import SyncChangeFilter
 from misync.forms import IssueLoginsForm, MisSettingsForm, PreviewForm
 from misync.models import LoginIssue, MisConnection, SyncRun
+from misync.monitoring import mis_connection_test
 from misync.planner import Plan
 from misync.services import (
     SyncAlreadyRunningError,
@@ -156,3 +158,30 @@ def login_issue(request, pk):
     if issue.status == LoginIssue.Status.DONE and issue.sheet_token:
         return redirect("credentials", token=issue.sheet_token)
     return render(request, "misync/login_issue.html", {"issue": issue})
+
+
+# --- Sync health: status page, its chart, Test connection (issue 7) -------------------------
+
+
+@admin_required
+def status(request):
+    school = request.user.school
+    return render(request, "misync/status.html", selectors.status_page_for_school(school=school))
+
+
+@admin_required
+def status_chart(request):
+    """The last 30 days of runs and changes as an SVG picture (the page carries a table of the same)."""
+    school = request.user.school
+    days = selectors.sync_activity(school=school, today=school.local_today())
+    response = render(request, "misync/status_chart.svg", {"chart": chart_for(days)}, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, no-cache"  # a sync just run shows at once
+    return response
+
+
+@admin_required
+@require_POST
+def test_connection(request):
+    """A live read of the MIS with the saved settings. Changes nothing, so the result is shown at once."""
+    result = mis_connection_test(school=request.user.school)
+    return render(request, "misync/test_connection.html", {"result": result})

@@ -7,6 +7,7 @@ from accounts import selectors
 from accounts.access import admin_required, school_member_required
 from accounts.credential_sheets import credential_sheet_load, credential_sheet_xlsx, login_cards_pdf
 from accounts.models import ADMIN_ROLES
+from misync.selectors import health_for_school
 
 
 @login_required
@@ -42,8 +43,12 @@ def _communities_for(user):
 
 @admin_required
 def toolbox(request):
-    counts = selectors.school_counts(school=request.user.school)
-    return render(request, "accounts/toolbox.html", {"counts": counts})
+    school = request.user.school
+    counts = selectors.school_counts(school=school)
+    # The MIS sync banner (templates/misync/_status_banner.html); not shown while integration is off.
+    mis_health = health_for_school(school=school)
+    context = {"counts": counts, "mis_health": mis_health if mis_health.state != "off" else None}
+    return render(request, "accounts/toolbox.html", context)
 
 
 def _sheet_or_404(request, token):

@@ -64,6 +64,11 @@ class AssessTests:
         assert cause.code == kind
         assert cause.checks and cause.explanation
 
+    def test_engine_failures_are_not_blamed_on_the_mis(self):
+        assert cause_for("apply").code == "apply" and "UPN" in cause_for("apply").explanation
+        assert cause_for("interrupted").code == cause_for("busy").code == "interrupted"
+        assert "our side" in cause_for("busy").contact
+
     def test_an_unknown_kind_reads_as_an_mis_error(self):
         assert cause_for("weird").code == "server_error"
 
