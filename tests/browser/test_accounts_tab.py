@@ -1,7 +1,6 @@
 """Accounts tab by keyboard: find a pupil with the filters, tick them, Leave, confirm, see them in Leavers."""
 
 from accounts.models import User
-
 from tests.browser.harness import activate, login, shoot, tick, type_into, visit
 
 

@@ -9,23 +9,32 @@ import pytest
 
 from accounts.models import User
 from communities.models import BlogPost, Community, CommunityMembership, ForumTopic
-
 from tests.browser.harness import activate, login, shoot, tab_to, tick, type_into, visit
 
 
 def led_by(username: str) -> Community:
-    return Community.objects.filter(
-        status="active", memberships__user__username=username, memberships__role="leader",
-        memberships__end_date__isnull=True,
-    ).order_by("pk").first()
+    return (
+        Community.objects.filter(
+            status="active",
+            memberships__user__username=username,
+            memberships__role="leader",
+            memberships__end_date__isnull=True,
+        )
+        .order_by("pk")
+        .first()
+    )
 
 
 class CommunityCogTests:
     def test_a_leader_manages_membership_renames_and_deletes_entries_from_the_cog(self, page):
         community = led_by("demo-teacher")
         assert community is not None, "the demo teacher leads a community"
-        pupil = CommunityMembership.objects.filter(community=community, user__role="pupil",
-                                                   end_date__isnull=True).select_related("user").first().user
+        pupil = (
+            CommunityMembership.objects.filter(community=community, user__role="pupil", end_date__isnull=True)
+            .select_related("user")
+            .first()
+            .user
+        )
         login(page, "demo-teacher")
         visit(page, community.get_absolute_url())
         shoot(page, "community")
@@ -35,7 +44,10 @@ class CommunityCogTests:
 
         activate(page, r"^a\|.*\|Manage membership$")
         shoot(page, "community-members")
-        activate(page, rf"^button\|submit\|.*Remove\s*{pupil.get_full_name()}$", )
+        activate(
+            page,
+            rf"^button\|submit\|.*Remove\s*{pupil.get_full_name()}$",
+        )
         assert not CommunityMembership.objects.filter(community=community, user=pupil, end_date__isnull=True).exists()
         assert pupil.get_full_name() not in page.locator("table").inner_text()
 
@@ -75,7 +87,10 @@ class CommunitiesTabTests:
         visit(page, "/communities/")
         shoot(page, "communities-tab")
 
-        tick(page, rf"^input\|checkbox\|.*{community.name}", )
+        tick(
+            page,
+            rf"^input\|checkbox\|.*{community.name}",
+        )
         activate(page, r"^button\|submit\|.*\|Archive$")
         assert community.name in page.locator(".summary-list").inner_text()
         tick(page, r"^input\|checkbox\|.*Rollover")
@@ -96,9 +111,14 @@ class HomepageLookTests:
     @pytest.mark.parametrize(("year_group", "look"), [("R", "early_years"), ("Y1", "starter"), ("Y3", "improver")])
     def test_each_homepage_look_shows_the_community_tile(self, page, year_group, look):
         pupil = (
-            User.objects.filter(school__slug="demo", role="pupil", status="active", year_group=year_group,
-                                community_memberships__end_date__isnull=True,
-                                community_memberships__community__status="active")
+            User.objects.filter(
+                school__slug="demo",
+                role="pupil",
+                status="active",
+                year_group=year_group,
+                community_memberships__end_date__isnull=True,
+                community_memberships__community__status="active",
+            )
             .order_by("pk")
             .first()
         )

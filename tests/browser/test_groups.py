@@ -1,7 +1,6 @@
 """Classes page by keyboard: [Actions] → Rename and → Delete, and the refusal for a class with pupils."""
 
 from accounts.models import Group, GroupMembership
-
 from tests.browser.harness import activate, login, shoot, tab_to, type_into, visit
 
 
@@ -41,8 +40,9 @@ class ClassesFlowTests:
 
     def test_deleting_a_class_with_pupils_is_refused_with_the_reason(self, page):
         group = (
-            Group.objects.filter(school__slug="demo", mis_managed=False, memberships__role="pupil",
-                                 memberships__end_date__isnull=True)
+            Group.objects.filter(
+                school__slug="demo", mis_managed=False, memberships__role="pupil", memberships__end_date__isnull=True
+            )
             .order_by("pk")
             .first()
         )

@@ -6,7 +6,6 @@ import csv
 import openpyxl
 
 from accounts.models import User
-
 from tests.browser.harness import activate, login, shoot, tab_to, visit
 
 HEADER = ["Forename", "Surname", "Group", "Username", "Password", "Admission number", "Homepage theme"]
@@ -43,11 +42,14 @@ class ImportFlowTests:
         first_rows = [[c.value for c in next(ws.iter_rows(max_row=1))] for ws in openpyxl.load_workbook(template)]
         assert any(row[:3] == ["Forename", "Surname", "Group"] for row in first_rows), first_rows
 
-        bad = write_csv(tmp_path / "new-pupils.csv", [
-            ["Maisie", "Okafor", "Reception Robins", "", "", "", ""],
-            ["Tomasz", "", "Reception Robins", "", "", "", ""],            # no surname
-            ["Aisha", "Begum", "No Such Class", "", "", "", ""],           # unknown class
-        ])
+        bad = write_csv(
+            tmp_path / "new-pupils.csv",
+            [
+                ["Maisie", "Okafor", "Reception Robins", "", "", "", ""],
+                ["Tomasz", "", "Reception Robins", "", "", "", ""],  # no surname
+                ["Aisha", "Begum", "No Such Class", "", "", "", ""],  # unknown class
+            ],
+        )
         upload(page, bad)
         summary = page.locator(".error-summary")
         assert summary.is_visible()
@@ -63,11 +65,14 @@ class ImportFlowTests:
         assert page.url.endswith("#row-3")
 
         visit(page, "/toolbox/import/")
-        good = write_csv(tmp_path / "new-pupils-fixed.csv", [
-            ["Maisie", "Okafor", "Reception Robins", "", "", "", ""],
-            ["Tomasz", "Nowak", "Reception Robins", "", "", "", ""],
-            ["Aisha", "Begum", "Reception Wrens", "", "", "", ""],
-        ])
+        good = write_csv(
+            tmp_path / "new-pupils-fixed.csv",
+            [
+                ["Maisie", "Okafor", "Reception Robins", "", "", "", ""],
+                ["Tomasz", "Nowak", "Reception Robins", "", "", "", ""],
+                ["Aisha", "Begum", "Reception Wrens", "", "", "", ""],
+            ],
+        )
         upload(page, good)
         assert page.locator(".error-summary").count() == 0
         assert page.locator("tr.import-row--new").count() == 3

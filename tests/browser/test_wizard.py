@@ -2,7 +2,6 @@
 the statuses moving from "Cannot start yet" to "Completed"."""
 
 from accounts.models import Group, User
-
 from tests.browser.harness import activate, login, shoot, visit
 
 
@@ -54,4 +53,7 @@ class RolloverWizardFlowTests:
         assert statuses(page) == ["Completed", "Completed", "Completed"]
         assert page.locator(".banner--success").first.is_visible()
         shoot(page, "wizard-complete")
-        assert User.objects.filter(school__slug="demo", role="pupil", status="active", year_group="Y6").count() == year5_before
+        assert (
+            User.objects.filter(school__slug="demo", role="pupil", status="active", year_group="Y6").count()
+            == year5_before
+        )

@@ -6,6 +6,7 @@ school's accounts are either fully synced or exactly as they were, never somethi
 """
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -65,8 +66,18 @@ def canonical(school: School) -> dict:
     which differ between two schools synced from the same export)."""
     accounts = sorted(
         User.objects.filter(school=school).values_list(
-            "mis_id", "first_name", "last_name", "role", "status", "is_active", "upn", "admission_number",
-            "year_group", "start_date", "leave_date", "theme",
+            "mis_id",
+            "first_name",
+            "last_name",
+            "role",
+            "status",
+            "is_active",
+            "upn",
+            "admission_number",
+            "year_group",
+            "start_date",
+            "leave_date",
+            "theme",
         ),
         key=repr,
     )
@@ -111,7 +122,7 @@ class KilledWorkerTests:
         with pytest.raises(SyncAlreadyRunningError):  # …so it blocks the school until it is reaped
             sync_run_create(school=school, trigger=SyncRun.Trigger.MANUAL)
 
-        SyncRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - STALE_RUNNING - timezone.timedelta(minutes=1))
+        SyncRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - STALE_RUNNING - timedelta(minutes=1))
         assert sync_runs_reap_stale(school=school) == 1
         run.refresh_from_db()
         assert (run.status, run.error_kind) == ("failed", "interrupted")
