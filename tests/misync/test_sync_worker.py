@@ -63,10 +63,16 @@ def sync_worker(redis_url, postgres, transactional_db):
     app.conf.task_always_eager = False
     app.conf.broker_url = redis_url
     app.conf.task_routes = {"misync.tasks.*": {"queue": queue}}
+    # Celery caches its router on first use (an earlier test's apply_async may have built it), and
+    # setting the option does not rebuild it: rebuild it so the routes above apply.
+    app.amqp.flush_routes()
+    app.amqp.router = app.amqp.Router()
     try:
         yield proc
     finally:
         app.conf.task_routes = None
+        app.amqp.flush_routes()
+        app.amqp.router = app.amqp.Router()
         app.conf.task_always_eager = True
         proc.terminate()
         try:
