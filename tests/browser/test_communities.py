@@ -5,6 +5,8 @@ Ported from the old tests/communities/test_browser.py (which started a second Pl
 shared harness and the demo data.
 """
 
+import re
+
 import pytest
 
 from accounts.models import User
@@ -133,4 +135,5 @@ class HomepageLookTests:
         elif look == "improver":
             assert box["height"] < 100  # a compact list
         shoot(page, f"home-communities-{look}")
-        tab_to(page, r"^a\|")  # the tile is a link a keyboard reaches
+        label = tile.first.inner_text().strip().splitlines()[0]
+        tab_to(page, rf"^a\|.*{re.escape(label)}")  # the tile is a link the keyboard reaches

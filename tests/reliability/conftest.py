@@ -19,8 +19,6 @@ from django.db import connection
 
 from tests.conftest import database_url_for_subprocess
 
-pytestmark = pytest.mark.services
-
 
 class Workers:
     def __init__(self, redis_url: str, queue: str):
