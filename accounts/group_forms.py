@@ -61,8 +61,18 @@ class TeacherAddForm(forms.Form):
         ]
 
 
+class _Checkboxes(forms.CheckboxSelectMultiple):
+    """Checkboxes whose group keeps the field's id (Django gives it none), so the leavers step's
+    fieldset has an id and the error summary's link for the field has somewhere to go."""
+
+    def id_for_label(self, id_, index=None):
+        return id_ if index is None else super().id_for_label(id_, index)
+
+
 class WizardLeaversForm(forms.Form):
-    pupils = forms.TypedMultipleChoiceField(label="Pupils who are leaving", coerce=int, required=False)
+    pupils = forms.TypedMultipleChoiceField(
+        label="Pupils who are leaving", coerce=int, required=False, widget=_Checkboxes
+    )
     leave_date = forms.DateField(
         label="Leave date",
         help_text="For example, 23/07/2026. The leavers cannot log in from now on.",

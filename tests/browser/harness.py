@@ -88,12 +88,12 @@ def tick(page, checkbox_pattern: str) -> None:
     page.keyboard.press("Space")
 
 
-def activate(page, control_pattern: str, *, a11y: bool = True) -> None:
+def activate(page, control_pattern: str, *, a11y: bool = True, max_presses: int = 60) -> None:
     """Tab to a link or button and press Enter, waiting for the navigation it starts.
 
     The page it leads to is axe-checked, so every page a flow reaches is checked.
     """
-    tab_to(page, control_pattern)
+    tab_to(page, control_pattern, max_presses=max_presses)
     with page.expect_navigation():
         page.keyboard.press("Enter")
     if a11y:
