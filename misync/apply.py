@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.hashers import make_password
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 
-from accounts.credentials import usernames_generate
 from accounts.models import Group, GroupMembership, LeftVia, Role, School, Status, User
+from accounts.services.accounts import NewAccount, accounts_create
 from accounts.services.audit import AuditBuffer, AuditContext, audit_batch_create
 from accounts.services.leavers import accounts_mark_left
 from misync.models import SyncChange, SyncRun
@@ -28,8 +28,6 @@ from misync.planner import Plan, build_plan
 from misync.selectors import load_school_state
 
 BATCH = 500
-# Tries at creating the night's accounts when a concurrent sync took one of the usernames picked.
-USERNAME_ATTEMPTS = 5
 
 
 class StateChangedError(Exception):
@@ -260,24 +258,21 @@ def _write_plan(*, school: School, run: SyncRun, plan: Plan, actor: User | None)
             )
             change("moved", m.label, account_id=m.account_id, group_id=group_ids[m.to_group_mis_id], detail=detail)
 
-    # New pupils and staff: generated usernames (shared with the import), no usable password.
+    # New pupils and staff through the shared account service (generated usernames, picked again
+    # if another school's sync commits one first), with no usable password: logins are issued later.
     unusable = make_password(None)
-    creating = [(c.forename, c.surname) for c in plan.creates] + [
-        (s.forename, s.surname) for s in plan.staff_creates
-    ]
-    # Usernames are unique across the platform, and other schools' syncs run at the same time
-    # (one task per school): when one of them commits a name we picked in the meantime, our
-    # insert fails on the username constraint, so pick again (the savepoint keeps the rest).
-    for attempt in range(USERNAME_ATTEMPTS):
-        usernames = iter(usernames_generate(school=school, people=creating))
-        pupils = [
-            User(
-                school=school,
-                username=next(usernames),
-                first_name=c.forename,
-                last_name=c.surname,
+    groups_by_pk = Group.objects.in_bulk({group_ids[c.group_mis_id] for c in plan.creates if c.group_mis_id in group_ids})
+    created = accounts_create(
+        ctx=audit.ctx,
+        today=today,
+        via="sync",
+        new=[
+            NewAccount(
+                forename=c.forename,
+                surname=c.surname,
                 role=Role.PUPIL,
-                password=unusable,
+                password_hash=unusable,
+                group=groups_by_pk.get(group_ids.get(c.group_mis_id)),
                 year_group=c.year_group,
                 theme=c.theme,
                 upn=c.upn,
@@ -288,36 +283,21 @@ def _write_plan(*, school: School, run: SyncRun, plan: Plan, actor: User | None)
             )
             for c in plan.creates
         ]
-        staff = [
-            User(
-                school=school,
-                username=next(usernames),
-                first_name=s.forename,
-                last_name=s.surname,
+        + [
+            NewAccount(
+                forename=s.forename,
+                surname=s.surname,
                 role=Role.STAFF,
-                password=unusable,
-                email=s.email,
+                password_hash=unusable,
+                email=s.email or "",
                 mis_id=s.mis_id,
             )
             for s in plan.staff_creates
-        ]
-        try:
-            with transaction.atomic():
-                User.objects.bulk_create(pupils + staff, batch_size=BATCH)
-            break
-        except IntegrityError as exc:
-            if attempt == USERNAME_ATTEMPTS - 1 or "username" not in str(exc):
-                raise
-    GroupMembership.objects.bulk_create(
-        [
-            GroupMembership(group_id=group_ids[c.group_mis_id], user_id=u.pk, role="pupil", start_date=today)
-            for c, u in zip(plan.creates, pupils)
-            if c.group_mis_id in group_ids
         ],
-        batch_size=BATCH,
     )
+    pupils = [c.account for c in created[: len(plan.creates)]]
+    staff = [c.account for c in created[len(plan.creates) :]]
     for c, u in zip(plan.creates, pupils):
-        audit.add_account(u, "created", {"role": u.role, "group": c.group_name or None, "via": "sync"})
         change(
             "created",
             f"{u.first_name} {u.last_name} ({u.username})",
@@ -326,7 +306,6 @@ def _write_plan(*, school: School, run: SyncRun, plan: Plan, actor: User | None)
             detail={"group": c.group_name, "year_group": c.year_group},
         )
     for u in staff:
-        audit.add_account(u, "created", {"role": u.role, "via": "sync"})
         change("staff_created", f"{u.first_name} {u.last_name} ({u.username})", account_id=u.pk)
 
     # Teachers attached to and detached from their classes.

@@ -239,6 +239,7 @@ def import_job_apply(*, job: ImportJob, rows: list[dict], passwords: dict[int, t
             created = accounts_create(
                 ctx=ctx,
                 today=today,
+                via="import",
                 new=[
                     NewAccount(
                         forename=row["forename"],

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.credentials import password_generate, usernames_generate
 from accounts.models import Group, GroupMembership, Role, School, User, theme_for_year_group
@@ -35,7 +35,9 @@ class NewAccount:
     start_date: date | None = None
     email: str = ""
     # Already hashed (e.g. by the import's Celery task, in chunks); must be the hash of `password`.
+    # The MIS sync passes an unusable hash with no password: its logins are issued later per class.
     password_hash: str = ""
+    date_of_birth: date | None = None
 
 
 @dataclass(frozen=True)
@@ -44,45 +46,49 @@ class CreatedAccount:
     password: str  # plain text, for showing once; never stored
 
 
-def accounts_create(*, ctx: AuditContext, new: list[NewAccount], today: date) -> list[CreatedAccount]:
+# Other schools' imports and syncs run at the same time and usernames are unique across the
+# platform: a name we generated can be committed elsewhere before our insert, so pick again.
+USERNAME_ATTEMPTS = 5
+
+
+def accounts_create(
+    *, ctx: AuditContext, new: list[NewAccount], today: date, via: str = ""
+) -> list[CreatedAccount]:
     """Create accounts with generated usernames/passwords where blank, each in its class.
 
-    Hashes one password per account, so callers creating more than a few dozen accounts run
-    this from a Celery task in chunks (see the import) rather than inside a web request.
+    The one way accounts are created: by hand, by the import and by the MIS sync. Hashes one
+    password per account unless `password_hash` is given, so callers creating more than a few
+    dozen accounts hash beforehand in a Celery task in chunks (the import) or give an unusable
+    hash (the sync) rather than hashing inside a web request. `via` is recorded in the audit
+    entries ("import", "sync").
     """
     school = ctx.school
     with transaction.atomic():
-        generated = usernames_generate(
-            school=school,
-            people=[(n.forename, n.surname) for n in new if not n.username],
-            reserved=[n.username for n in new if n.username],
-        )
-        names = iter(generated)
-        users, passwords = [], []
+        passwords = []
         for n in new:
-            password = n.password or password_generate(style=school.password_style)
-            year_group = n.year_group or (n.group.year_group if n.group else "")
-            pinned = bool(n.theme) and n.theme != theme_for_year_group(year_group)
-            users.append(
-                User(
-                    school=school,
-                    username=n.username or next(names),
-                    first_name=n.forename.strip(),
-                    last_name=n.surname.strip(),
-                    role=n.role,
-                    email=n.email,
-                    password=n.password_hash or make_password(password),
-                    year_group=year_group if n.role == Role.PUPIL else "",
-                    theme=(n.theme or theme_for_year_group(year_group)) if n.role == Role.PUPIL else "improver",
-                    theme_pinned=pinned and n.role == Role.PUPIL,
-                    admission_number=n.admission_number or None,
-                    upn=n.upn or None,
-                    mis_id=n.mis_id or None,
-                    start_date=n.start_date or (today if n.role == Role.PUPIL else None),
-                )
+            if n.password_hash:
+                passwords.append(n.password)
+            else:
+                passwords.append(n.password or password_generate(style=school.password_style))
+        hashes = [n.password_hash or make_password(p) for n, p in zip(new, passwords)]
+        for attempt in range(USERNAME_ATTEMPTS):
+            generated = usernames_generate(
+                school=school,
+                people=[(n.forename, n.surname) for n in new if not n.username],
+                reserved=[n.username for n in new if n.username],
             )
-            passwords.append(password)
-        User.objects.bulk_create(users, batch_size=500)
+            names = iter(generated)
+            users = [
+                _new_user(school, n, username=n.username or next(names), password_hash=h, today=today)
+                for n, h in zip(new, hashes)
+            ]
+            try:
+                with transaction.atomic():
+                    User.objects.bulk_create(users, batch_size=500)
+                break
+            except IntegrityError as exc:
+                if not generated or attempt == USERNAME_ATTEMPTS - 1 or "username" not in str(exc):
+                    raise
         memberships = [
             GroupMembership(
                 group=n.group,
@@ -96,6 +102,31 @@ def accounts_create(*, ctx: AuditContext, new: list[NewAccount], today: date) ->
         GroupMembership.objects.bulk_create(memberships, batch_size=500)
         audit = AuditBuffer(ctx)
         for n, u in zip(new, users):
-            audit.add_account(u, "created", {"role": u.role, "group": n.group.name if n.group else None})
+            detail = {"role": u.role, "group": n.group.name if n.group else None}
+            if via:
+                detail["via"] = via
+            audit.add_account(u, "created", detail)
         audit.flush()
     return [CreatedAccount(account=u, password=p) for u, p in zip(users, passwords)]
+
+
+def _new_user(school: School, n: NewAccount, *, username: str, password_hash: str, today: date) -> User:
+    year_group = n.year_group or (n.group.year_group if n.group else "")
+    pupil = n.role == Role.PUPIL
+    return User(
+        school=school,
+        username=username,
+        first_name=n.forename.strip(),
+        last_name=n.surname.strip(),
+        role=n.role,
+        email=n.email,
+        password=password_hash,
+        year_group=year_group if pupil else "",
+        theme=(n.theme or theme_for_year_group(year_group)) if pupil else "improver",
+        theme_pinned=pupil and bool(n.theme) and n.theme != theme_for_year_group(year_group),
+        admission_number=n.admission_number or None,
+        upn=n.upn or None,
+        mis_id=n.mis_id or None,
+        start_date=n.start_date or (today if pupil else None),
+        date_of_birth=n.date_of_birth,
+    )

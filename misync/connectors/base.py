@@ -7,6 +7,7 @@ sync-health screens can explain to a school office, and whose `permanent` flag t
 task whether a retry could help.
 """
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -53,15 +54,15 @@ class ConnectorConfig:
     verify_tls: bool = True
 
 
-class Connector:
+class Connector(ABC):
     name: ClassVar[str]
 
     def __init__(self, config: ConnectorConfig):
         self.config = config
 
+    @abstractmethod
     def fetch(self) -> Snapshot:
         """Read the whole export and return it normalised. Raises SourceError on any failure."""
-        raise NotImplementedError
 
 
 REGISTRY: dict[str, type[Connector]] = {}

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.credentials import taken_usernames, usernames_generate
 from accounts.models import Role, User
+from accounts.services import accounts as accounts_service
 from misync import apply as apply_module
 from misync.apply import update_rows
 from misync.selectors import load_school_state
@@ -89,7 +90,8 @@ class ConcurrentUsernameTests:
     ):
         # Two schools' syncs run at once (one task per school). Between this sync choosing "amya"
         # and inserting it, the other school's sync commits an "amya" of its own.
-        real = apply_module.usernames_generate
+        # The sync creates accounts through the shared service, which is where the race is retried.
+        real = accounts_service.usernames_generate
         calls = []
 
         def racing(**kwargs):
@@ -99,7 +101,7 @@ class ConcurrentUsernameTests:
             calls.append(names)
             return names
 
-        monkeypatch.setattr(apply_module, "usernames_generate", racing)
+        monkeypatch.setattr(accounts_service, "usernames_generate", racing)
         static_source.next = snapshot(pupils=[pupil("AMY", "Amy", "Adams", group="G6", year="Y6")])
         run = sync_run_execute(
             sync_run_create(school=connected.school_a, trigger="manual", for_date=date(2026, 7, 20)).pk
